@@ -1,0 +1,22 @@
+"""Records: reading and validating the input files into typed frames."""
+
+from forecastlib.records.readers import read_actuals, read_budget, read_placements, read_table
+from forecastlib.records.schema import (
+    UNITS,
+    ActualRecord,
+    BudgetRecord,
+    PlacementRecord,
+)
+from forecastlib.records.validate import validate_table
+
+__all__ = [
+    "UNITS",
+    "ActualRecord",
+    "BudgetRecord",
+    "PlacementRecord",
+    "read_actuals",
+    "read_budget",
+    "read_placements",
+    "read_table",
+    "validate_table",
+]
