@@ -1,0 +1,156 @@
+"""The deterministic outturn: actuals to date plus the committed cost of the record.
+
+For every line (the union of budget, placement and actuals lines, so nothing is
+dropped)::
+
+    forecast = actual_to_date + committed
+    variance = forecast - budget            (positive = overspend)
+
+``actual_to_date`` is the ledger's (``actuals.csv``) when given, else the accrued net
+cost of the placements to ``as_at``; ``committed`` is the net cost of the record from
+``as_at + 1`` to year-end on each episode's effective end. Every money figure is net
+of income. No new starts are included: this is the commitment-basis forecast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecastlib.accrual import line_activity
+from forecastlib.accrual.engine import resolve_year
+from forecastlib.budget import SpendProfile, annual_budgets, expected_to_date, ledger_to_date
+from forecastlib.calendar import fy_label
+from forecastlib.lines import union_lines
+from forecastlib.outturn.rag import RagPolicy
+
+__all__ = ["OUTTURN_COLUMNS", "deterministic_outturn", "outturn_total"]
+
+#: Columns of an outturn table, in order.
+OUTTURN_COLUMNS = [
+    "budget",
+    "expected_to_date",
+    "actual_to_date",
+    "committed",
+    "forecast",
+    "variance",
+    "variance_pct",
+    "rag",
+    "commentary_needed",
+]
+
+
+def deterministic_outturn(
+    placements: pd.DataFrame,
+    budget: pd.DataFrame,
+    as_at: object,
+    *,
+    actuals: pd.DataFrame | None = None,
+    year: int | None = None,
+    use_planned_ends: bool = True,
+    policy: RagPolicy | None = None,
+    profile: SpendProfile | None = None,
+) -> pd.DataFrame:
+    """Year-end outturn per line on the commitment basis.
+
+    Parameters
+    ----------
+    placements, budget : DataFrame
+        Validated inputs (:func:`forecastlib.read_placements`, ``read_budget``).
+    as_at : date-like
+        Last day of actuals.
+    actuals : DataFrame, optional
+        Validated ledger actuals; when given, actuals to date come from here.
+    year : int, optional
+        Financial year (default: the one holding ``as_at``).
+    use_planned_ends : bool, default True
+        End open episodes at their ``planned_end_date``.
+    policy : RagPolicy, optional
+        RAG and commentary thresholds (default :class:`RagPolicy()`).
+    profile : SpendProfile, optional
+        Budget profile for ``expected_to_date`` (default flat by day).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``(service, category)`` with :data:`OUTTURN_COLUMNS`, then
+        ``actual_source`` (``"ledger"`` or ``"accrued"``), ``open_without_end`` and
+        ``budget_difference``. ``attrs`` holds ``as_at``, ``year`` and ``notes``
+        (plain-English caveats for the reader).
+
+    Examples
+    --------
+    >>> from forecastlib.datasets import load_sample
+    >>> sample = load_sample()
+    >>> table = deterministic_outturn(sample.placements, sample.budget, sample.as_at,
+    ...                               actuals=sample.actuals)
+    >>> table.loc[("LAC Placements", "Residential homes"), "rag"]
+    'red'
+    """
+    as_at_day, year = resolve_year(as_at, year)
+    policy = policy or RagPolicy()
+    activity = line_activity(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
+    budgets = annual_budgets(budget)
+    ledger = ledger_to_date(actuals, as_at_day, year) if actuals is not None else None
+    lines = union_lines(activity.index, budgets.index,
+                        ledger.index if ledger is not None else pd.Index([]))
+
+    out = pd.DataFrame(index=lines)
+    out["budget"] = budgets["annual_budget"].reindex(lines).fillna(0.0)
+    out["expected_to_date"] = expected_to_date(out["budget"], as_at_day, year, profile)
+    accrued = activity["net_to_date"].reindex(lines).fillna(0.0)
+    if ledger is not None:
+        out["actual_to_date"] = ledger.reindex(lines).fillna(0.0)
+    else:
+        out["actual_to_date"] = accrued
+    out["committed"] = activity["net_committed"].reindex(lines).fillna(0.0)
+    out["forecast"] = out["actual_to_date"] + out["committed"]
+    out["variance"] = out["forecast"] - out["budget"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["variance_pct"] = np.where(out["budget"] != 0,
+                                       out["variance"] / out["budget"].abs(), np.nan)
+    out["rag"] = policy.rate(out["budget"], out["variance"])
+    out["commentary_needed"] = policy.needs_commentary(out["budget"], out["variance"])
+    out["actual_source"] = "ledger" if ledger is not None else "accrued"
+    out["open_without_end"] = activity["open_without_end"].reindex(lines).fillna(0).astype(int)
+    out["budget_difference"] = budgets["budget_difference"].reindex(lines)
+    out.attrs.update(as_at=as_at_day, year=year, notes=_notes(out, activity, budgets, year))
+    return out
+
+
+def _notes(out: pd.DataFrame, activity: pd.DataFrame, budgets: pd.DataFrame,
+           year: int) -> list[str]:
+    notes = []
+    for (service, category), difference in budgets["budget_difference"].items():
+        if np.isfinite(difference) and difference != 0:
+            notes.append(
+                f"Budget line {service} / {category or '(lump)'}: approved annual_budget "
+                f"differs from placements x unit cost x weeks by GBP {difference:,.2f}; "
+                "the approved figure is used.")
+    no_budget = out.index.difference(budgets.index)
+    for service, category in no_budget:
+        notes.append(f"Line {service} / {category or '(lump)'} has spend but no budget line.")
+    no_activity = budgets.index.difference(activity.index)
+    for service, category in no_activity:
+        notes.append(f"Line {service} / {category or '(lump)'} has a budget but no "
+                     f"placements in the record: its forecast is actuals to date only.")
+    open_count = int(out["open_without_end"].sum())
+    if open_count:
+        notes.append(f"{open_count} open placements have no end date or usable planned end: "
+                     f"they are committed to the end of {fy_label(year)}.")
+    return notes
+
+
+def outturn_total(table: pd.DataFrame, policy: RagPolicy | None = None) -> pd.Series:
+    """The total row of an outturn table, with its own RAG and commentary flag."""
+    policy = policy or RagPolicy()
+    money = ["budget", "expected_to_date", "actual_to_date", "committed", "forecast",
+             "variance"]
+    total = table[money].sum()
+    total["variance_pct"] = (total["variance"] / abs(total["budget"])
+                             if total["budget"] != 0 else np.nan)
+    total["rag"] = str(policy.rate([total["budget"]], [total["variance"]])[0])
+    total["commentary_needed"] = bool(policy.needs_commentary([total["budget"]],
+                                                              [total["variance"]])[0])
+    return total.rename(("Total", ""))
+

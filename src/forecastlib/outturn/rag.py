@@ -1,0 +1,70 @@
+"""RAG ratings and the commentary rule, as a configurable policy.
+
+Defaults (all overridable):
+
+* **red**: overspend above 5% of the budget *and* above GBP 50k;
+* **amber**: overspend above 1% of the budget *and* above GBP 10k;
+* **green**: otherwise, including any underspend (set ``rate_underspends=True`` to rate
+  an underspend by its size as well: a large underspend is a forecasting risk too);
+* **commentary needed**: ``|variance| > max(2% of budget, GBP 100k)``, the rule in the
+  seeds' budget monitoring reports ("narrative where variance > 2% of budget or
+  GBP 100,000, whichever is greater").
+
+Percentages are of the absolute budget; a line with no budget is judged on the
+amount alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["RagPolicy"]
+
+
+class RagPolicy(BaseModel):
+    """Thresholds turning a variance into a RAG rating and a commentary flag.
+
+    Examples
+    --------
+    >>> policy = RagPolicy()
+    >>> policy.rate([1_000_000, 1_000_000, 1_000_000], [5_000, 30_000, 80_000]).tolist()
+    ['green', 'amber', 'red']
+    >>> policy.needs_commentary([10_000_000], [150_000]).tolist()  # 2% of 10m is 200k
+    [False]
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amber_share: float = Field(0.01, ge=0, description="overspend share of budget for amber")
+    amber_amount: float = Field(10_000.0, ge=0, description="and at least this many pounds")
+    red_share: float = Field(0.05, ge=0, description="overspend share of budget for red")
+    red_amount: float = Field(50_000.0, ge=0, description="and at least this many pounds")
+    rate_underspends: bool = Field(False, description="rate underspends by size too")
+    commentary_share: float = Field(0.02, ge=0, description="commentary above this share")
+    commentary_amount: float = Field(100_000.0, ge=0, description="or this amount if greater")
+
+    @model_validator(mode="after")
+    def _red_beyond_amber(self) -> RagPolicy:
+        if self.red_share < self.amber_share or self.red_amount < self.amber_amount:
+            raise ValueError("red thresholds must be at least the amber ones")
+        return self
+
+    def rate(self, budget: npt.ArrayLike, variance: npt.ArrayLike) -> npt.NDArray[np.str_]:
+        """``'red'``, ``'amber'`` or ``'green'`` for each line."""
+        scale = np.abs(np.asarray(budget, dtype="float64"))
+        size = np.asarray(variance, dtype="float64")
+        if self.rate_underspends:
+            size = np.abs(size)
+        red = (size > self.red_share * scale) & (size > self.red_amount)
+        amber = (size > self.amber_share * scale) & (size > self.amber_amount)
+        return np.where(red, "red", np.where(amber, "amber", "green"))
+
+    def needs_commentary(
+        self, budget: npt.ArrayLike, variance: npt.ArrayLike
+    ) -> npt.NDArray[np.bool_]:
+        """Whether each line's variance needs a narrative for committee."""
+        scale = np.abs(np.asarray(budget, dtype="float64"))
+        threshold = np.maximum(self.commentary_share * scale, self.commentary_amount)
+        return np.abs(np.asarray(variance, dtype="float64")) > threshold
