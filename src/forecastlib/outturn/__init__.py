@@ -5,6 +5,19 @@ from forecastlib.outturn.deterministic import (
     deterministic_outturn,
     outturn_total,
 )
+from forecastlib.outturn.forecast import (
+    NewStartsNotModelledWarning,
+    OutturnResult,
+    forecast_outturn,
+)
 from forecastlib.outturn.rag import RagPolicy
 
-__all__ = ["OUTTURN_COLUMNS", "RagPolicy", "deterministic_outturn", "outturn_total"]
+__all__ = [
+    "OUTTURN_COLUMNS",
+    "NewStartsNotModelledWarning",
+    "OutturnResult",
+    "RagPolicy",
+    "deterministic_outturn",
+    "forecast_outturn",
+    "outturn_total",
+]

@@ -118,22 +118,30 @@ def deterministic_outturn(
     return out
 
 
+def _line_list(index: pd.Index, limit: int = 3) -> str:
+    names = [f"{service} / {category or '(lump)'}" for service, category in index]
+    shown = "; ".join(names[:limit])
+    return shown + (f"; and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def _notes(out: pd.DataFrame, activity: pd.DataFrame, budgets: pd.DataFrame,
            year: int) -> list[str]:
     notes = []
-    for (service, category), difference in budgets["budget_difference"].items():
-        if np.isfinite(difference) and difference != 0:
-            notes.append(
-                f"Budget line {service} / {category or '(lump)'}: approved annual_budget "
-                f"differs from placements x unit cost x weeks by GBP {difference:,.2f}; "
-                "the approved figure is used.")
+    difference = budgets["budget_difference"]
+    differs = difference.index[np.isfinite(difference) & (difference != 0)]
+    if len(differs):
+        notes.append(
+            f"{len(differs)} budget lines have an approved annual_budget that differs from "
+            f"placements x unit cost x weeks (for example net of income): the approved "
+            f"figure is used; see budget_difference ({_line_list(differs)}).")
     no_budget = out.index.difference(budgets.index)
-    for service, category in no_budget:
-        notes.append(f"Line {service} / {category or '(lump)'} has spend but no budget line.")
+    if len(no_budget):
+        notes.append(f"{len(no_budget)} lines have spend but no budget line: "
+                     f"{_line_list(no_budget)}.")
     no_activity = budgets.index.difference(activity.index)
-    for service, category in no_activity:
-        notes.append(f"Line {service} / {category or '(lump)'} has a budget but no "
-                     f"placements in the record: its forecast is actuals to date only.")
+    if len(no_activity):
+        notes.append(f"{len(no_activity)} lines have a budget but no placements in the record, "
+                     f"so their forecast is actuals to date only: {_line_list(no_activity)}.")
     open_count = int(out["open_without_end"].sum())
     if open_count:
         notes.append(f"{open_count} open placements have no end date or usable planned end: "

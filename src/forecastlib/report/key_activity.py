@@ -128,7 +128,8 @@ def key_activity(
     out = pd.DataFrame(index=lines)
     out["budget_placements"] = bud["budget_placements"]
     out["annual_budget"] = bud["annual_budget"].fillna(0.0)
-    out["weeks_funded"] = bud["weeks_per_year"].where(bud["unit"] != "year")
+    out["weeks_funded"] = bud["weeks_per_year"].where(
+        (bud["unit"] != "year") & bud["budget_unit_cost"].notna())
     out["budget_unit_cost"] = bud["budget_unit_cost"]
     out["snapshot"] = act["snapshot"].fillna(0).astype(int)
     out["yearly_average"] = act["yearly_average"].fillna(0.0)

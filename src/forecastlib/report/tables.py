@@ -1,0 +1,122 @@
+"""Text tables in the style of budget monitoring reports.
+
+Money is shown in GBP thousands with thousands separators and negatives in brackets,
+as in the seeds' appendices: ``-520,124`` pounds is ``(520)``. Tables fit a
+100-column terminal.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from forecastlib.calendar import fy_label
+from forecastlib.outturn.forecast import OutturnResult
+
+__all__ = ["format_key_activity", "format_outturn", "gbp_thousands"]
+
+LINE_WIDTH = 100
+_NAME_WIDTH = 38
+
+
+def gbp_thousands(value: float) -> str:
+    """Format pounds as thousands, negatives in brackets.
+
+    Examples
+    --------
+    >>> gbp_thousands(3_191_450), gbp_thousands(-520_124), gbp_thousands(float("nan"))
+    ('3,191', '(520)', '-')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    thousands = round(value / 1000)
+    if thousands < 0:
+        return f"({-thousands:,})"
+    return f"{thousands:,}"
+
+
+def _number(value: float, decimals: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    text = f"{abs(value):,.{decimals}f}"
+    return f"({text})" if value < 0 and round(value, decimals) != 0 else text
+
+
+def _percent(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if abs(value) < 0.005:
+        return "0%"
+    return f"({abs(value):.0%})" if value < 0 else f"{value:.0%}"
+
+
+def _name(text: str, width: int = _NAME_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "~"
+
+
+def format_outturn(result: OutturnResult) -> str:
+    """The outturn table: one row per line, service subtotals and a grand total."""
+    interval = not (result.lines["lower"] == result.lines["upper"]).all()
+    head = (f"{'Line':<{_NAME_WIDTH}} {'Budget':>8} {'Actual':>8} {'Forecast':>9} "
+            + (f"{'Interval':>15} " if interval else "")
+            + f"{'Variance':>9} {'%':>6}  {'RAG':<5}")
+    rule = "-" * min(LINE_WIDTH, len(head) + 2)
+    out = [
+        f"Forecast outturn {fy_label(result.year)} as at {result.as_at} (GBP thousands)",
+        rule, head, rule,
+    ]
+
+    def row(label: str, figures: pd.Series) -> str:
+        text = (f"{_name(label):<{_NAME_WIDTH}} {gbp_thousands(figures['budget']):>8} "
+                f"{gbp_thousands(figures['actual_to_date']):>8} "
+                f"{gbp_thousands(figures['mean']):>9} ")
+        if interval:
+            span = f"{gbp_thousands(figures['lower'])}-{gbp_thousands(figures['upper'])}"
+            text += f"{span:>15} "
+        flag = " *" if figures["commentary_needed"] else ""
+        return (text + f"{gbp_thousands(figures['variance']):>9} "
+                f"{_percent(figures['variance_pct']):>6}  {figures['rag']:<5}{flag}")
+
+    for service, block in result.lines.groupby(level="service", sort=True):
+        out.append(_name(str(service)))
+        for (_, category), figures in block.iterrows():
+            out.append(row("  " + (category or "(lump line)"), figures))
+    out += [rule, row("Total", result.total), rule]
+    out.append("* commentary needed: |variance| > max(2% of budget, GBP 100k)"
+               + (f"; interval is the central {result.interval:.0%}" if interval else ""))
+    return "\n".join(line.rstrip() for line in out)
+
+
+def _unit_cost(value: float) -> str:
+    return _number(value, 0 if abs(value) >= 1000 else 2) if not math.isnan(value) else "-"
+
+
+def format_key_activity(table: pd.DataFrame) -> str:
+    """The key activity table: budgeted against actual placements and unit costs.
+
+    ``Bud no`` budgeted placements, ``Snap`` the snapshot at ``as_at``, ``Avg`` the
+    yearly average, ``Unit`` the average unit cost, ``Var`` the spend variance and
+    ``Vol`` / ``Price`` its exact split.
+    """
+    name = 23
+    head = (f"{'Line':<{name}} {'Bud no':>6} {'Bud £k':>7} {'BudUnit':>7} {'Snap':>5} "
+            f"{'Avg':>7} {'Spend £k':>8} {'Unit':>7} {'Var £k':>7} {'Vol':>6} {'Price':>6}")
+    rule = "-" * len(head)
+    out = [rule, head, rule]
+    for service, block in table.groupby(level="service", sort=True):
+        out.append(_name(str(service), name))
+        for (_, category), r in block.iterrows():
+            out.append(
+                f"{_name('  ' + (category or '(lump line)'), name):<{name}} "
+                f"{_number(r['budget_placements'], 0):>6} "
+                f"{gbp_thousands(r['annual_budget']):>7} "
+                f"{_unit_cost(r['budget_unit_cost']):>7} {r['snapshot']:>5} "
+                f"{r['yearly_average']:>7.2f} {gbp_thousands(r['net_spend']):>8} "
+                f"{_unit_cost(r['actual_unit_cost']):>7} "
+                f"{gbp_thousands(r['spend_variance']):>7} "
+                f"{gbp_thousands(r['volume_variance']):>6} "
+                f"{gbp_thousands(r['price_variance']):>6}")
+    out.append(rule)
+    out.append("Unit costs per the line's unit (week, hour or year). Vol + Price = Var exactly.")
+    return "\n".join(out)
