@@ -100,6 +100,8 @@ def line_activity(
 
 def _line_units(units: pd.Series, codes: np.ndarray, count: int) -> np.ndarray:
     unit_codes, unit_names = pd.factorize(units)
+    if len(unit_names) == 0:
+        return np.full(count, "mixed", dtype=object)
     seen = np.zeros((count, len(unit_names)), dtype=bool)
     seen[codes, unit_codes] = True
     result = np.full(count, "mixed", dtype=object)

@@ -154,11 +154,9 @@ def outturn_total(table: pd.DataFrame, policy: RagPolicy | None = None) -> pd.Se
     policy = policy or RagPolicy()
     money = ["budget", "expected_to_date", "actual_to_date", "committed", "forecast",
              "variance"]
-    total = table[money].sum()
-    total["variance_pct"] = (total["variance"] / abs(total["budget"])
-                             if total["budget"] != 0 else np.nan)
-    total["rag"] = str(policy.rate([total["budget"]], [total["variance"]])[0])
-    total["commentary_needed"] = bool(policy.needs_commentary([total["budget"]],
-                                                              [total["variance"]])[0])
-    return total.rename(("Total", ""))
-
+    figures: dict[str, object] = table[money].sum().to_dict()
+    budget, variance = float(figures["budget"]), float(figures["variance"])
+    figures["variance_pct"] = variance / abs(budget) if budget != 0 else np.nan
+    figures["rag"] = str(policy.rate([budget], [variance])[0])
+    figures["commentary_needed"] = bool(policy.needs_commentary([budget], [variance])[0])
+    return pd.Series(figures, name=("Total", ""), dtype=object)

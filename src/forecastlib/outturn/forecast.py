@@ -149,9 +149,10 @@ def forecast_outturn(
         lines[column] = table["forecast"]
     lines = lines.drop(columns=["forecast"])
     total = outturn_total(table, policy)
-    for column in ("mean", "p50", "lower", "upper"):
-        total[column] = total["forecast"]
-    total = total.drop("forecast")
+    total = pd.concat([total.drop("forecast"),
+                       pd.Series({q: total["forecast"] for q in ("mean", "p50", "lower", "upper")},
+                                 dtype=object)])
+    total.name = ("Total", "")
     return OutturnResult(lines=lines, total=total, as_at=table.attrs["as_at"],
                          year=table.attrs["year"], interval=float(interval), simulations=0,
                          notes=notes)

@@ -1,0 +1,46 @@
+"""Pin the public API so that names do not vanish by accident."""
+
+from __future__ import annotations
+
+import importlib
+
+import forecastlib
+
+PUBLIC = {
+    "ActualRecord", "BudgetRecord", "CATEGORIES", "CategorySpec", "ConfigError",
+    "DataValidationError", "ForecastlibError", "KEY_ACTIVITY_COLUMNS", "LINE_KEYS",
+    "NewStartsNotModelledWarning", "OUTTURN_COLUMNS", "OutturnResult", "PlacementRecord",
+    "PriceTerms", "Problem", "RagPolicy", "Sample", "SpendProfile", "SyntheticCounty", "UNITS",
+    "__version__", "accrue", "accrue_by_period", "annual_budgets", "calendar",
+    "deterministic_outturn", "effective_ends", "expected_to_date", "forecast_outturn",
+    "format_key_activity", "format_outturn", "gbp_thousands", "generate_county",
+    "key_activity", "ledger_to_date", "line_activity", "line_costs_by_period", "load_sample",
+    "outturn_total", "price_terms", "read_actuals", "read_budget", "read_placements",
+    "read_table", "result_to_csv", "result_to_json_dict", "sample_path", "validate_table",
+    "volume_price_split",
+}
+SUBPACKAGES = ["accrual", "budget", "datasets", "outturn", "records", "report"]
+
+
+def test_top_level_names_are_pinned():
+    assert set(forecastlib.__all__) == PUBLIC
+    for name in forecastlib.__all__:
+        assert hasattr(forecastlib, name), name
+
+
+def test_every_subpackage_declares_and_re_exports_its_names():
+    for name in SUBPACKAGES:
+        module = importlib.import_module(f"forecastlib.{name}")
+        for exported in module.__all__:
+            assert getattr(forecastlib, exported) is getattr(module, exported)
+
+
+def test_version_comes_from_package_metadata():
+    from importlib.metadata import version
+
+    assert forecastlib.__version__ == version("forecastlib")
+
+
+def test_errors_are_value_errors():
+    assert issubclass(forecastlib.DataValidationError, ValueError)
+    assert issubclass(forecastlib.ConfigError, ValueError)
