@@ -10,15 +10,18 @@ import pytest
 
 from forecastlib.cli import main
 
-PLACEMENTS = """placement_id,client_id,service,category,start_date,end_date,planned_end_date,unit_cost,unit,units_per_week,weeks_per_year,income_per_week
+PLACEMENTS_HEADER = ("placement_id,client_id,service,category,start_date,end_date,"
+                     "planned_end_date,unit_cost,unit,units_per_week,weeks_per_year,"
+                     "income_per_week\n")
+PLACEMENTS = PLACEMENTS_HEADER + """\
 P1,C1,LAC Placements,Residential homes,2017-04-01,,2018-01-31,3500,week,1,52,0
 P2,C2,LAC Placements,Residential homes,01/06/2017,30/09/2017,,4200,week,1,52,0
 P3,C3,In-house Fostering,Basic,2016-12-01,,2019-06-30,182,week,1,56,0
 P4,C4,SEN Placements,ASD,2017-09-01,,2018-07-31,63000,year,1,52,0
 P5,C5,Older People,Homecare,2017-05-01,2018-03-31,,16,hour,10,52,20
 """
-BUDGET = """service,category,budget_placements,budget_unit_cost,unit,units_per_week,weeks_per_year,annual_budget
-LAC Placements,Residential homes,1,3500,week,1,52,
+BUDGET = ("service,category,budget_placements,budget_unit_cost,unit,units_per_week,"
+          "weeks_per_year,annual_budget\n") + """LAC Placements,Residential homes,1,3500,week,1,52,
 In-house Fostering,Basic,1,180,week,1,56,
 SEN Placements,ASD,1,60000,year,1,52,
 Older People,Homecare,,,,,,8000
