@@ -75,7 +75,7 @@ def read_table(source: Source, name: str | None = None) -> tuple[pd.DataFrame, s
             raw = pd.read_excel(path, sheet_name=0, dtype=object, header=0)
             raw = _frame_as_text(raw)
         else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+            raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_filter=False,
                               encoding="utf-8-sig", skipinitialspace=False)
     except UnicodeDecodeError as error:
         raise DataValidationError(Problem(label, None, None, None,

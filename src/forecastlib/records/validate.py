@@ -27,9 +27,9 @@ __all__ = ["normalise_headers", "validate_table"]
 #: At most this many problems are recorded per column and check (the total is counted).
 MAX_PROBLEMS_PER_CHECK = 200
 
-_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
-_UK = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
 _THOUSANDS = re.compile(r"^-?£?\d{1,3}(,\d{3})+(\.\d+)?$")
+_TEXT = np.dtypes.StringDType()
+_SLASH = np.array("/", dtype=_TEXT)
 
 
 class _Collector:
@@ -41,16 +41,25 @@ class _Collector:
         self,
         mask: np.ndarray,
         column: str | None,
-        values: pd.Series | None,
+        values: pd.Series | np.ndarray | None,
         expected: str,
-        index: np.ndarray | None = None,
+        values_aligned: bool = False,
     ) -> None:
+        """Record a problem for each row in ``mask``.
+
+        ``values`` holds every row's cell, or (``values_aligned``) only the masked rows'.
+        """
         positions = np.flatnonzero(mask)
         if positions.size == 0:
             return
         shown = positions[:MAX_PROBLEMS_PER_CHECK]
-        rows = (index[shown] if index is not None else shown) + 2
-        cells = values.to_numpy()[shown] if values is not None else [None] * len(shown)
+        rows = shown + 2
+        if values is None:
+            cells = [None] * len(shown)
+        elif values_aligned:
+            cells = np.asarray(values)[: len(shown)]
+        else:
+            cells = np.asarray(values)[shown]
         self.problems.extend(
             Problem(self.file, int(row), column, None if cell is None else str(cell), expected)
             for row, cell in zip(rows, cells)
@@ -93,56 +102,102 @@ def normalise_headers(raw: pd.DataFrame, file: str) -> pd.DataFrame:
     return out
 
 
-def _parse_dates(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """ISO first, then UK day-first; never a US month-first reading."""
-    iso = text.str.match(_ISO)
-    uk = ~iso & text.str.match(_UK)
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
-    if iso.any():
-        parsed[iso] = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
-    if uk.any():
-        parsed[uk] = pd.to_datetime(text[uk], format="%d/%m/%Y", errors="coerce")
-    return parsed, parsed.isna().to_numpy()
+def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise a column: row codes and its distinct cells, surrounding spaces removed.
+
+    Parsing works on the distinct cells and is mapped back through the codes, so a
+    column of a million rows with a few thousand distinct dates parses a few thousand.
+    """
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=False)
+    distinct = np.asarray(uniques, dtype=object).astype(str).astype(_TEXT)
+    return codes, np.strings.strip(distinct)
 
 
-def _parse_numbers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    cleaned = text
-    fancy = text.str.contains("£", regex=False) | text.str.contains(",", regex=False)
-    if fancy.any():
-        # Accept "£1,234.50" and well-formed thousands groups; anything else stays bad.
-        readable = fancy & (text.str.match(_THOUSANDS) | text.str.match(r"^-?£\d+(\.\d+)?$"))
-        cleaned = text.where(~readable, text.str.replace("£", "", regex=False)
-                             .str.replace(",", "", regex=False))
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    bad = ~np.isfinite(numbers.to_numpy())
-    return numbers, bad
+def _uk_dates_as_iso(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rewrite ``D/M/YYYY`` cells as ``YYYY-MM-DD``; the mask says which had that shape."""
+    day, first, rest = np.strings.partition(cells, _SLASH)
+    month, second, year = np.strings.partition(rest, _SLASH)
+    length = np.strings.str_len
+    shaped = ((first == "/") & (second == "/") & (length(year) == 4)
+              & (length(day) >= 1) & (length(day) <= 2) & (length(month) >= 1)
+              & (length(month) <= 2) & np.strings.isdigit(day) & np.strings.isdigit(month)
+              & np.strings.isdigit(year))
+    iso = year + "-" + np.strings.zfill(month, 2) + "-" + np.strings.zfill(day, 2)
+    return shaped, iso
 
 
-def _check_column(spec: ColumnSpec, text: pd.Series, out: _Collector) -> pd.Series:
-    empty = (text == "").to_numpy()
+def _iso_dates(cells: np.ndarray) -> np.ndarray:
+    parsed = pd.to_datetime(pd.Series(cells.astype(object)), format="%Y-%m-%d", errors="coerce")
+    return parsed.to_numpy(dtype="datetime64[s]")
+
+
+def _parse_dates(cells: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ISO ``YYYY-MM-DD`` first, then UK ``DD/MM/YYYY``; never a US month-first reading."""
+    parsed = np.full(cells.shape, np.datetime64("NaT"), dtype="datetime64[s]")
+    parsed[present] = _iso_dates(cells[present])
+    retry = present & np.isnat(parsed)
+    if retry.any():
+        shaped, iso = _uk_dates_as_iso(cells[retry])
+        uk = np.full(shaped.shape, np.datetime64("NaT"), dtype="datetime64[s]")
+        if shaped.any():
+            uk[shaped] = _iso_dates(iso[shaped])
+        parsed[retry] = uk
+    return parsed, present & np.isnat(parsed)
+
+
+def _parse_numbers(cells: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plain numbers; ``£1,234.50`` and well-formed thousands groups are also read."""
+    numbers = np.full(cells.shape, np.nan)
+    given = cells[present]
+    try:
+        numbers[present] = given.astype(np.float64)
+    except ValueError:
+        read = pd.to_numeric(pd.Series(given.astype(object)), errors="coerce").to_numpy(
+            dtype="float64", copy=True)
+        failed = np.isnan(read)
+        if failed.any():
+            text = pd.Series(given[failed].astype(object))
+            readable = text.str.match(_THOUSANDS) | text.str.match(r"^-?£\d+(\.\d+)?$")
+            cleaned = text.str.replace("£", "", regex=False).str.replace(",", "", regex=False)
+            retried = pd.to_numeric(cleaned.where(readable, ""), errors="coerce")
+            read[failed] = retried.to_numpy(dtype="float64")
+        numbers[present] = read
+    return numbers, present & ~np.isfinite(numbers)
+
+
+def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Series:
+    codes, cells = _cells(column)
+    empty = cells == ""
     present = ~empty
+    shown = cells.astype(object)
+
+    def report(bad_cells: np.ndarray, expected: str, values: np.ndarray | None = shown) -> None:
+        if bad_cells.any():
+            rows = bad_cells[codes]
+            out.add_mask(rows, spec.name, None if values is None else values[codes[rows]],
+                         expected, values_aligned=True)
+
     if spec.required:
-        out.add_mask(empty, spec.name, None, f"a value ({spec.expected()}); the cell is empty")
-    if spec.kind == "text":
-        values = text.astype("object")
-        values[empty] = spec.default if spec.default is not None else ""
-        return values.astype(str)
-    if spec.kind == "choice":
-        lowered = text.str.lower()
-        bad = present & ~lowered.isin(spec.choices).to_numpy()
-        out.add_mask(bad, spec.name, text, spec.expected())
-        values = lowered.astype("object")
-        values[empty] = spec.default
-        return values.astype(str)
+        report(empty, f"a value ({spec.expected()}); the cell is empty", values=None)
+    if spec.kind in ("text", "choice"):
+        if spec.kind == "choice":
+            cells = np.strings.lower(cells)
+            known = np.zeros(cells.shape, dtype=bool)
+            for choice in spec.choices:
+                known |= cells == choice
+            report(present & ~known, spec.expected())
+        default = spec.default if spec.default is not None else ""
+        values = cells.astype(object)
+        values[empty] = default
+        return pd.Series(values[codes], index=column.index, dtype=str)
     if spec.kind == "date":
-        values, unreadable = _parse_dates(text)
-        out.add_mask(present & unreadable, spec.name, text, spec.expected())
-        return values
-    numbers, unreadable = _parse_numbers(text)
-    out.add_mask(present & unreadable, spec.name, text, spec.expected())
+        dates, unreadable = _parse_dates(cells, present)
+        report(unreadable, spec.expected())
+        return pd.Series(dates[codes], index=column.index)
+    array, unreadable = _parse_numbers(cells, present)
+    report(unreadable, spec.expected())
     ok = present & ~unreadable
-    array = numbers.to_numpy()
-    out_of_bounds = np.zeros(len(text), dtype=bool)
+    out_of_bounds = np.zeros(len(cells), dtype=bool)
     if spec.ge is not None:
         out_of_bounds |= ok & (array < spec.ge)
     if spec.gt is not None:
@@ -151,11 +206,12 @@ def _check_column(spec: ColumnSpec, text: pd.Series, out: _Collector) -> pd.Seri
         out_of_bounds |= ok & (array > spec.le)
     if spec.kind == "integer":
         out_of_bounds |= ok & (array != np.round(array))
-    out.add_mask(out_of_bounds, spec.name, text, spec.expected())
+    report(out_of_bounds, spec.expected())
     if spec.default is not None:
-        numbers = numbers.where(present, float(spec.default))
+        array = np.where(present, array, float(spec.default))
+    numbers = pd.Series(array[codes], index=column.index)
     if spec.kind == "integer":
-        return numbers.where(~(present & unreadable | out_of_bounds)).astype("Int64")
+        return numbers.where((ok & ~out_of_bounds)[codes]).astype("Int64")
     return numbers
 
 
@@ -210,10 +266,10 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
     typed: dict[str, pd.Series] = {}
     for spec in specs:
         if spec.name in table.columns:
-            text = table[spec.name].astype(str).str.strip()
+            column = table[spec.name]
         else:
-            text = pd.Series("", index=table.index, dtype=str)
-        typed[spec.name] = _check_column(spec, text, out)
+            column = pd.Series("", index=table.index, dtype=object)
+        typed[spec.name] = _check_column(spec, column, out)
     frame = pd.DataFrame(typed, index=table.index)
     if out.problems:
         raise DataValidationError(out.sorted())
