@@ -52,7 +52,11 @@ def _percent(value: float) -> str:
 
 
 def _name(text: str, width: int = _NAME_WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1] + "~"
+    """Shorten a label to ``width`` keeping its start and its end (where types differ)."""
+    if len(text) <= width:
+        return text
+    tail = width // 3
+    return text[: width - tail - 1] + "~" + text[-tail:]
 
 
 def format_outturn(result: OutturnResult) -> str:
