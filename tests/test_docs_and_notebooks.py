@@ -16,7 +16,7 @@ def test_readme_python_example_runs():
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert blocks, "README has a Python example"
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own README
+        exec(compile(block, "README.md", "exec"), {})
 
 
 def test_readme_quick_start_has_exactly_two_commands():
