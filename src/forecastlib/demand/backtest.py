@@ -32,6 +32,14 @@ def _baselines(train: pd.DataFrame, h: int, season_length: int) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def _mase_scale(values: pd.Series, lag: int) -> float:
+    """Mean absolute (seasonal) naive change: the MASE denominator."""
+    array = values.to_numpy(dtype=float)
+    if np.count_nonzero(~np.isnan(array)) <= lag:
+        return np.nan
+    return float(np.nanmean(np.abs(array[lag:] - array[:-lag])))
+
+
 def cross_validation(history: pd.DataFrame, h: int, n_windows: int, step_size: int = 1,
                      interval: float = 0.8, season_length: int | None = None
                      ) -> pd.DataFrame:
@@ -63,10 +71,8 @@ def cross_validation(history: pd.DataFrame, h: int, n_windows: int, step_size: i
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ProjectionWarning)
             forecast = project_series(train, h, interval=interval, season_length=season_length)
-        lag = m if m > 1 else 1
         scale = train.sort_values("period").groupby("series_id")["value"].agg(
-            lambda v: np.nanmean(np.abs(np.diff(v.to_numpy(dtype=float), n=1)[lag - 1:]))
-            if v.notna().sum() > lag else np.nan)
+            _mase_scale, lag=m)
         merged = (test.rename(columns={"value": "actual"})
                   .merge(forecast, on=["series_id", "step"])
                   .merge(_baselines(train, h, m), on=["series_id", "step"]))
