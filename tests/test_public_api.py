@@ -18,8 +18,14 @@ PUBLIC = {
     "outturn_total", "price_terms", "read_actuals", "read_budget", "read_placements",
     "read_table", "result_to_csv", "result_to_json_dict", "sample_path", "validate_table",
     "volume_price_split",
+    # demand
+    "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
+    "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
+    "project_series", "spells",
+    # SSDA903
+    "DEFAULT_PRICES", "place_category", "read_ssda903",
 }
-SUBPACKAGES = ["accrual", "budget", "datasets", "outturn", "records", "report"]
+SUBPACKAGES = ["accrual", "budget", "datasets", "demand", "outturn", "records", "report"]
 
 
 def test_top_level_names_are_pinned():
@@ -39,6 +45,15 @@ def test_version_comes_from_package_metadata():
     from importlib.metadata import version
 
     assert forecastlib.__version__ == version("forecastlib")
+
+
+def test_project_series_keeps_its_contract_signature():
+    import inspect
+
+    signature = inspect.signature(forecastlib.project_series)
+    assert list(signature.parameters) == ["history", "horizon", "interval", "season_length",
+                                          "seed"]
+    assert signature.parameters["interval"].default == 0.8
 
 
 def test_errors_are_value_errors():

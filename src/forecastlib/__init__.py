@@ -3,6 +3,7 @@
 The data flow, one subpackage a step::
 
     records (read + validate) -> accrual (daily cost) -> budget (annual, profile, ledger)
+        -> demand (starts, lengths of stay, prices, project_series)
         -> outturn (forecast, variance, RAG) -> report (key activity, tables, JSON, CSV)
 
 Examples
@@ -17,10 +18,11 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from forecastlib import accrual, budget, calendar, datasets, outturn, records, report
+from forecastlib import accrual, budget, calendar, datasets, demand, outturn, records, report
 from forecastlib.accrual import *  # noqa: F403
 from forecastlib.budget import *  # noqa: F403
 from forecastlib.datasets import *  # noqa: F403
+from forecastlib.demand import *  # noqa: F403
 from forecastlib.errors import ConfigError, DataValidationError, ForecastlibError, Problem
 from forecastlib.lines import LINE_KEYS
 from forecastlib.outturn import *  # noqa: F403
@@ -43,6 +45,7 @@ __all__ = [
     *accrual.__all__,
     *budget.__all__,
     *datasets.__all__,
+    *demand.__all__,
     *outturn.__all__,
     *records.__all__,
     *report.__all__,

@@ -7,16 +7,20 @@ from forecastlib.records.schema import (
     BudgetRecord,
     PlacementRecord,
 )
+from forecastlib.records.ssda903 import DEFAULT_PRICES, place_category, read_ssda903
 from forecastlib.records.validate import validate_table
 
 __all__ = [
+    "DEFAULT_PRICES",
     "UNITS",
     "ActualRecord",
     "BudgetRecord",
     "PlacementRecord",
     "read_actuals",
     "read_budget",
+    "place_category",
     "read_placements",
+    "read_ssda903",
     "read_table",
     "validate_table",
 ]

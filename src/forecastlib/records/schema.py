@@ -27,13 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "UNITS",
+    "after",
     "ActualRecord",
     "BudgetRecord",
     "ColumnSpec",
     "PlacementRecord",
     "RowRule",
     "column_specs",
+    "register_rules",
     "rules_for",
+    "unique_key",
 ]
 
 Unit = Literal["week", "day", "hour", "session", "year"]
@@ -53,7 +56,7 @@ class RowRule:
     violated: Callable[[pd.DataFrame], np.ndarray]
 
 
-def _after(later: str, earlier: str) -> Callable[[pd.DataFrame], np.ndarray]:
+def after(later: str, earlier: str) -> Callable[[pd.DataFrame], np.ndarray]:
     def violated(frame: pd.DataFrame) -> np.ndarray:
         return (frame[later] < frame[earlier]).to_numpy(dtype=bool, na_value=False)
 
@@ -136,11 +139,11 @@ class ActualRecord(_Row):
 
 _RULES: dict[type[BaseModel], tuple[RowRule, ...]] = {
     PlacementRecord: (
-        RowRule("end_date", "a date on or after start_date", _after("end_date", "start_date")),
+        RowRule("end_date", "a date on or after start_date", after("end_date", "start_date")),
         RowRule(
             "planned_end_date",
             "a date on or after start_date",
-            _after("planned_end_date", "start_date"),
+            after("planned_end_date", "start_date"),
         ),
         RowRule(
             "units_per_week",
@@ -167,8 +170,20 @@ UNIQUE_KEYS: dict[type[BaseModel], tuple[str, ...]] = {
 
 
 def rules_for(model: type[BaseModel]) -> tuple[RowRule, ...]:
-    """The cross-column rules of a row model."""
-    return _RULES[model]
+    """The cross-column rules of a row model (none if it registered none)."""
+    return _RULES.get(model, ())
+
+
+def unique_key(model: type[BaseModel]) -> tuple[str, ...]:
+    """The columns that must be unique together in a file of ``model`` rows."""
+    return UNIQUE_KEYS.get(model, ())
+
+
+def register_rules(model: type[BaseModel], rules: tuple[RowRule, ...],
+                   unique: tuple[str, ...] = ()) -> None:
+    """Declare the cross-column rules and unique key of another row model."""
+    _RULES[model] = rules
+    UNIQUE_KEYS[model] = unique
 
 
 ColumnKind = Literal["text", "date", "number", "integer", "choice"]

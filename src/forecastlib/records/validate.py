@@ -20,7 +20,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from forecastlib.errors import DataValidationError, Problem
-from forecastlib.records.schema import UNIQUE_KEYS, ColumnSpec, column_specs, rules_for
+from forecastlib.records.schema import ColumnSpec, column_specs, rules_for, unique_key
 
 __all__ = ["normalise_headers", "validate_table"]
 
@@ -276,7 +276,7 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
 
     for rule in rules_for(model):
         out.add_mask(rule.violated(frame), rule.column, table.get(rule.column), rule.expected)
-    key = list(UNIQUE_KEYS[model])
+    key = list(unique_key(model))
     if key and len(frame):
         _check_unique(frame, key, out)
     if out.problems:
