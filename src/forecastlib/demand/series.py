@@ -40,6 +40,8 @@ _COMBINED = ("ses", "damped", "theta")
 MIN_POOLED_ERRORS = 30
 #: Held-out errors a series needs for its own record to weigh as much as the panel's.
 PRIOR_ERRORS = 30
+#: Panels with fewer series than this are validated on six origins instead of three.
+SMALL_PANEL = 20
 #: The scale of a series is its mean absolute change over this many latest periods.
 RECENT_CHANGES = 6
 PANEL_NAMES = ("pooled_drift", "panel_ar", "panel_blend")
@@ -260,7 +262,8 @@ def project_series(history: pd.DataFrame, horizon: int, interval: float = 0.8,
     horizon = int(horizon)
     prepared = _prepare(history, season_length)
     histories = [s.values for s in prepared if len(s.values)]
-    windows = 3
+    # Small panels have few errors to pool: validate them on more origins.
+    windows = 3 if len(prepared) >= SMALL_PANEL else 6
     drops = sorted({0, *(k * stride for stride in (1, horizon) for k in range(1, windows + 1))})
     panel = _Panel.learn(histories, drops)
     names = [*CANDIDATES, *PANEL_NAMES]
@@ -359,17 +362,35 @@ def _series_choice(losses: dict[str, float], errors: int, panel: dict[str, float
     return min(shrunk, key=shrunk.get)
 
 
+def _step_power(pooled: dict[int, list[float]]) -> float:
+    """How errors grow with the step ahead: ``|e_j|`` is about ``|e_1| * j ** power``.
+
+    Estimated from the median absolute pooled error at each step (least squares on the
+    log-log scale, steps with at least five errors), bounded to [0.5, 1.5]; 0.5 (a
+    random walk's growth) when there is too little to estimate it.
+    """
+    steps = [j for j, errors in pooled.items() if len(errors) >= 5]
+    if len(steps) < 3:
+        return 0.5
+    medians = [np.median(np.abs(pooled[j])) for j in steps]
+    if min(medians) <= 0:
+        return 0.5
+    slope = np.polyfit(np.log(steps), np.log(medians), 1)[0]
+    return float(np.clip(slope, 0.5, 1.5))
+
+
 def _pooled_quantiles(pooled: dict[int, list[float]], steps: int, tail: float
                       ) -> dict[int, tuple[float, float]]:
     """Empirical quantiles of the pooled scaled errors at each step ahead.
 
     A step with fewer than :data:`MIN_POOLED_ERRORS` errors uses all steps' errors,
-    each divided by the square root of its step, times the square root of this step;
-    with too few errors altogether, a normal approximation to a naive forecast's
-    scaled errors.
+    each divided by ``step ** power`` (see :func:`_step_power`), times this step's
+    ``step ** power``; with too few errors altogether, a normal approximation to a
+    naive forecast's scaled errors.
     """
+    power = _step_power(pooled)
     quantiles = {}
-    normalised = np.asarray([e / np.sqrt(step) for step, errors in pooled.items()
+    normalised = np.asarray([e / step**power for step, errors in pooled.items()
                              for e in errors])
     if normalised.size >= MIN_POOLED_ERRORS:
         base = (float(np.quantile(normalised, tail)), float(np.quantile(normalised, 1 - tail)))
@@ -382,5 +403,5 @@ def _pooled_quantiles(pooled: dict[int, list[float]], steps: int, tail: float
             quantiles[step] = (float(np.quantile(errors, tail)),
                                float(np.quantile(errors, 1 - tail)))
         else:
-            quantiles[step] = (base[0] * np.sqrt(step), base[1] * np.sqrt(step))
+            quantiles[step] = (base[0] * step**power, base[1] * step**power)
     return quantiles
