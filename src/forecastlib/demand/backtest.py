@@ -35,9 +35,9 @@ def _baselines(train: pd.DataFrame, h: int, season_length: int) -> pd.DataFrame:
 def _mase_scale(values: pd.Series, lag: int) -> float:
     """Mean absolute (seasonal) naive change: the MASE denominator."""
     array = values.to_numpy(dtype=float)
-    if np.count_nonzero(~np.isnan(array)) <= lag:
-        return np.nan
-    return float(np.nanmean(np.abs(array[lag:] - array[:-lag])))
+    changes = np.abs(array[lag:] - array[:-lag])
+    changes = changes[~np.isnan(changes)]
+    return float(changes.mean()) if changes.size else np.nan
 
 
 def cross_validation(history: pd.DataFrame, h: int, n_windows: int, step_size: int = 1,
