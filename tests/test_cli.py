@@ -78,10 +78,18 @@ def test_no_new_starts_with_planned_ends_is_exact_arithmetic_to_the_penny(files,
     assert lines[("Older People", "Savings")]["variance"] == 5000.0
 
 
-def test_forecast_without_flag_says_new_starts_are_not_modelled(files, capsys):
-    status, out, err = run(capsys, *forecast_args(files))
-    assert status == 0 and "New starts are not yet modelled" in err
-    assert "Forecast outturn 2017/18" in out
+def test_forecast_with_new_starts_simulates_and_is_reproducible(files, capsys):
+    argv = forecast_args(files, "--simulations", "300", "--seed", "5", "--format", "json")
+    status, out, _ = run(capsys, *argv)
+    assert status == 0
+    payload = json.loads(out)
+    assert payload["simulations"] == 300
+    for line in payload["lines"]:
+        forecast = line["forecast"]
+        assert forecast["lower"] <= forecast["p50"] <= forecast["upper"]
+    assert run(capsys, *argv)[1] == out  # same seed, same numbers
+    status, table, _ = run(capsys, *forecast_args(files, "--simulations", "200"))
+    assert status == 0 and "Interval" in table
 
 
 def test_uk_as_at_and_csv_output_file(files, capsys):
@@ -123,9 +131,9 @@ def test_missing_output_folder_is_refused(files, capsys):
 
 
 def test_demo_json_and_activity(capsys):
-    status, out, _ = run(capsys, "demo", "--format", "json")
+    status, out, _ = run(capsys, "demo", "--format", "json", "--simulations", "200")
     assert status == 0 and json.loads(out)["as_at"] == "2017-10-31"
-    status, out, _ = run(capsys, "demo")
+    status, out, _ = run(capsys, "demo", "--simulations", "200")
     assert status == 0 and max(len(line) for line in out.splitlines()) <= 100
 
 

@@ -9,7 +9,7 @@ import forecastlib
 PUBLIC = {
     "ActualRecord", "BudgetRecord", "CATEGORIES", "CategorySpec", "ConfigError",
     "DataValidationError", "ForecastlibError", "KEY_ACTIVITY_COLUMNS", "LINE_KEYS",
-    "NewStartsNotModelledWarning", "OUTTURN_COLUMNS", "OutturnResult", "PlacementRecord",
+    "OUTTURN_COLUMNS", "OutturnResult", "PlacementRecord",
     "PriceTerms", "Problem", "RagPolicy", "Sample", "SpendProfile", "SyntheticCounty", "UNITS",
     "__version__", "accrue", "accrue_by_period", "annual_budgets", "calendar",
     "deterministic_outturn", "effective_ends", "expected_to_date", "forecast_outturn",
@@ -22,10 +22,14 @@ PUBLIC = {
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
     "project_series", "spells",
+    # simulation
+    "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "simulate_remaining",
+    "plot_fan_chart",
     # SSDA903
     "DEFAULT_PRICES", "place_category", "read_ssda903",
 }
-SUBPACKAGES = ["accrual", "budget", "datasets", "demand", "outturn", "records", "report"]
+SUBPACKAGES = ["accrual", "budget", "datasets", "demand", "outturn", "records", "report",
+               "simulation"]
 
 
 def test_top_level_names_are_pinned():

@@ -4,21 +4,32 @@ The data flow, one subpackage a step::
 
     records (read + validate) -> accrual (daily cost) -> budget (annual, profile, ledger)
         -> demand (starts, lengths of stay, prices, project_series)
-        -> outturn (forecast, variance, RAG) -> report (key activity, tables, JSON, CSV)
+        -> simulation (open placements' ends, new starts) -> outturn (distribution,
+        variance, RAG) -> report (key activity, tables, JSON, CSV)
 
 Examples
 --------
 >>> import forecastlib as fl
 >>> sample = fl.load_sample()
 >>> result = fl.forecast_outturn(sample.placements, sample.budget, sample.as_at,
-...                              actuals=sample.actuals, new_starts=False)
+...                              actuals=sample.actuals, simulations=200, seed=1)
 >>> result.total["rag"]
 'amber'
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from forecastlib import accrual, budget, calendar, datasets, demand, outturn, records, report
+from forecastlib import (
+    accrual,
+    budget,
+    calendar,
+    datasets,
+    demand,
+    outturn,
+    records,
+    report,
+    simulation,
+)
 from forecastlib.accrual import *  # noqa: F403
 from forecastlib.budget import *  # noqa: F403
 from forecastlib.datasets import *  # noqa: F403
@@ -28,6 +39,7 @@ from forecastlib.lines import LINE_KEYS
 from forecastlib.outturn import *  # noqa: F403
 from forecastlib.records import *  # noqa: F403
 from forecastlib.report import *  # noqa: F403
+from forecastlib.simulation import *  # noqa: F403
 
 try:
     __version__ = version("forecastlib")
@@ -49,4 +61,5 @@ __all__ = [
     *outturn.__all__,
     *records.__all__,
     *report.__all__,
+    *simulation.__all__,
 ]

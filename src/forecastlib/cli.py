@@ -2,7 +2,7 @@
 
 ::
 
-    forecastlib demo [--format table|json|csv]
+    forecastlib demo [--format table|json|csv] [--simulations N] [--seed N]
     forecastlib forecast --placements FILE --budget FILE [--actuals FILE] --as-at DATE
                          [--simulations N] [--seed N] [--interval 0.8]
                          [--scenario FILE ...] [--no-new-starts] [--no-planned-ends]
@@ -23,7 +23,6 @@ import os
 import re
 import sys
 import tempfile
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,11 +31,7 @@ import pandas as pd
 
 from forecastlib.datasets import load_sample
 from forecastlib.errors import ConfigError, DataValidationError
-from forecastlib.outturn.forecast import (
-    NewStartsNotModelledWarning,
-    OutturnResult,
-    forecast_outturn,
-)
+from forecastlib.outturn import OutturnResult, forecast_outturn
 from forecastlib.records import read_actuals, read_budget, read_placements
 from forecastlib.report import (
     format_key_activity,
@@ -77,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="forecast the sample county shipped inside")
     demo.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    demo.add_argument("--simulations", type=int, default=10_000, metavar="N")
+    demo.add_argument("--seed", type=int, default=0, metavar="N")
 
     forecast = commands.add_parser("forecast", help="forecast the outturn of your files")
     _inputs(forecast, actuals=True)
@@ -146,21 +143,18 @@ def _forecast(args: argparse.Namespace) -> tuple[str, list[str]]:
     placements = read_placements(args.placements)
     budget = read_budget(args.budget)
     actuals = read_actuals(args.actuals) if args.actuals is not None else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NewStartsNotModelledWarning)
-        result = forecast_outturn(
-            placements, budget, as_at, actuals=actuals, new_starts=not args.no_new_starts,
-            use_planned_ends=not args.no_planned_ends, interval=args.interval,
-            simulations=args.simulations, seed=args.seed)
+    result = forecast_outturn(
+        placements, budget, as_at, actuals=actuals, new_starts=not args.no_new_starts,
+        use_planned_ends=not args.no_planned_ends, interval=args.interval,
+        simulations=args.simulations, seed=args.seed)
     return _render(result, args.format), result.notes
 
 
 def _demo(args: argparse.Namespace) -> tuple[str, list[str]]:
     sample = load_sample()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NewStartsNotModelledWarning)
-        result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
-                                  actuals=sample.actuals, seed=0)
+    result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
+                              actuals=sample.actuals, simulations=args.simulations,
+                              seed=args.seed)
     return _render(result, args.format), result.notes
 
 

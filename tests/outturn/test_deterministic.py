@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +10,6 @@ from pydantic import ValidationError
 
 from forecastlib.errors import ConfigError
 from forecastlib.outturn import (
-    NewStartsNotModelledWarning,
     RagPolicy,
     deterministic_outturn,
     forecast_outturn,
@@ -97,20 +94,34 @@ def test_default_rag_bands_and_commentary_rule():
         RagPolicy(red_share=0.001)
 
 
-def test_forecast_outturn_is_exact_with_no_new_starts_and_warns_otherwise():
-    placements, budget = small_case()
+def test_forecast_outturn_is_exact_when_nothing_is_random():
+    placements = book(
+        {"start_date": "2017-04-01", "planned_end_date": "2018-01-31", "unit_cost": 700,
+         "category": "Res"},
+        {"start_date": "2017-04-01", "end_date": "2017-06-30", "unit_cost": 350,
+         "category": "IFA"},
+    )
+    _, budget = small_case()
     result = forecast_outturn(placements, budget, AS_AT, new_starts=False)
     assert (result.lines["mean"] == result.lines["lower"]).all()
     assert (result.lines["p50"] == result.lines["upper"]).all()
     assert result.simulations == 0 and "OutturnResult(" in repr(result)
-    with pytest.warns(NewStartsNotModelledWarning):
-        warned = forecast_outturn(placements, budget, AS_AT)
-    assert "New starts are not yet modelled" in warned.notes[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ignored = forecast_outturn(placements, budget, AS_AT, new_starts=False,
-                                   use_planned_ends=False)
-    assert ignored.lines.loc[("LAC Placements", "IFA"), "mean"] == pytest.approx(50 * 365)
+    assert round(result.lines.loc[("LAC Placements", "Res"), "mean"], 2) == 100 * 306
+
+
+def test_open_placements_without_an_end_are_simulated_and_planned_ends_can_be_ignored():
+    placements, budget = small_case()
+    result = forecast_outturn(placements, budget, AS_AT, new_starts=False, simulations=400,
+                              seed=1)
+    assert result.simulations == 400
+    res = result.lines.loc[("LAC Placements", "Res")]
+    assert res["lower"] <= res["mean"] <= res["upper"]
+    assert res["mean"] <= 36_500 + 1e-6  # can end early, never run past year-end
+    ignored = forecast_outturn(placements, budget, AS_AT, new_starts=False,
+                               use_planned_ends=False, simulations=400, seed=1)
+    ifa = ("LAC Placements", "IFA")  # no spell has ever ended: stays run on
+    assert ignored.lines.loc[ifa, "mean"] > result.lines.loc[ifa, "mean"]
+    assert any("drawn from" in note for note in ignored.notes)
 
 
 @pytest.mark.parametrize(("keyword", "value"), [("interval", 1.0), ("interval", 0),

@@ -31,6 +31,7 @@ from statsmodels.discrete.discrete_model import NegativeBinomial, Poisson
 
 from forecastlib.demand.history import default_history_start, monthly_starts, spells
 from forecastlib.lines import LINE_KEYS
+from forecastlib.streams import stream
 
 __all__ = ["StartsModel"]
 
@@ -353,21 +354,22 @@ class StartsModel:
         """Simulated start counts, shape ``(lines, simulations, horizon)``.
 
         Lines are in the order of :attr:`fits_`. Each line uses its own random stream
-        (spawned from ``seed`` by line position), so one line's draws do not depend on
-        another's. With ``parameter_uncertainty=False`` only process noise is drawn.
+        keyed by its name (:func:`forecastlib.streams.stream`), so one line's
+        draws never depend on another's. With ``parameter_uncertainty=False`` only
+        process noise is drawn (the same stream, so the two runs are comparable).
         """
         self._check_fitted()
         months = self.future_months(horizon)
-        streams = np.random.SeedSequence(seed).spawn(len(self._fits))
         out = np.zeros((len(self._fits), simulations, horizon), dtype=np.int64)
         for position, (line, fit) in enumerate(self._fits.items()):
-            rng = np.random.default_rng(streams[position])
+            rng = stream(seed, line, "counts")
+            parameter_rng = stream(seed, line, "parameters")
             if fit.kind == "zero":
                 continue
             if fit.kind == "pooled":
                 shape = np.full(simulations, fit.events + 0.5)
                 if parameter_uncertainty:
-                    level = rng.gamma(shape, 1.0 / max(fit.exposure_months, 1e-9))
+                    level = parameter_rng.gamma(shape, 1.0 / max(fit.exposure_months, 1e-9))
                 else:
                     level = np.full(simulations, fit.events / max(fit.exposure_months, 1e-9))
                 base = self._plugin_mean(line, fit, months) / (
@@ -375,8 +377,8 @@ class StartsModel:
                 out[position] = rng.poisson(level[:, None] * base[None, :])
                 continue
             if parameter_uncertainty:
-                draws = rng.multivariate_normal(fit.params, fit.cov, size=simulations,
-                                                method="eigh")
+                draws = parameter_rng.multivariate_normal(fit.params, fit.cov,
+                                                          size=simulations, method="eigh")
             else:
                 draws = np.repeat(fit.params[None, :], simulations, axis=0)
             mean = np.exp(np.clip(self._log_means(fit, line, months, draws), -50, 20))

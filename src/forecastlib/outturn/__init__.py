@@ -5,16 +5,12 @@ from forecastlib.outturn.deterministic import (
     deterministic_outturn,
     outturn_total,
 )
-from forecastlib.outturn.forecast import (
-    NewStartsNotModelledWarning,
-    OutturnResult,
-    forecast_outturn,
-)
+from forecastlib.outturn.forecast import forecast_outturn
 from forecastlib.outturn.rag import RagPolicy
+from forecastlib.outturn.result import OutturnResult
 
 __all__ = [
     "OUTTURN_COLUMNS",
-    "NewStartsNotModelledWarning",
     "OutturnResult",
     "RagPolicy",
     "deterministic_outturn",

@@ -1,81 +1,65 @@
 """The outturn forecast: the one entry point from validated inputs to a result.
 
-:func:`forecast_outturn` assembles actuals to date, the committed cost of the record
-and (in a later release) projected new starts into an :class:`OutturnResult`: per line
-and in total, the forecast's mean, median and central interval, the variance against
-budget, a RAG rating and a commentary flag.
+:func:`forecast_outturn` assembles, per line, actuals to date (ledger, else accrued),
+the exact committed cost of placements with a known end, the simulated remaining cost
+of open placements with no known end (ended by their conditional length of stay), and
+projected new starts (count x price x length, truncated at year-end), all net of
+income, into an :class:`~forecastlib.outturn.result.OutturnResult`: mean, median,
+central interval, probability of overspend, year-end placements and monthly spend
+paths per line and in total.
 
-Today the forecast is the commitment basis (:mod:`forecastlib.outturn.deterministic`):
-exact arithmetic, so ``mean == p50 == lower == upper``. Projected new starts and
-statistical ends of open episodes are not modelled yet; asking for them raises a
-:class:`NewStartsNotModelledWarning` and the result's notes say so.
+With no new starts and every open placement given an end, nothing is random: the
+forecast is exact arithmetic (``mean == p50 == lower == upper``, ``simulations == 0``).
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from forecastlib.accrual import accrue
+from forecastlib.accrual.engine import resolve_year
+from forecastlib.accrual.rates import EndBasis
 from forecastlib.budget import SpendProfile
 from forecastlib.errors import ConfigError
 from forecastlib.outturn.deterministic import deterministic_outturn, outturn_total
 from forecastlib.outturn.rag import RagPolicy
+from forecastlib.outturn.result import OutturnResult
+from forecastlib.simulation import DemandModels, simulate_remaining
 
-__all__ = ["NewStartsNotModelledWarning", "OutturnResult", "forecast_outturn"]
+__all__ = ["OutturnResult", "forecast_outturn"]
 
-NEW_STARTS_NOTE = (
-    "New starts are not yet modelled: this forecast is actuals to date plus the cost of "
-    "placements already in the record (as with --no-new-starts)."
-)
-STATISTICAL_ENDS_NOTE = (
-    "Statistical ends of open placements are not yet modelled: with planned ends ignored, "
-    "open placements are committed to year-end."
-)
+_QUANTILES = ("mean", "p50", "lower", "upper")
 
 
-class NewStartsNotModelledWarning(UserWarning):
-    """A forecast asked for projected new starts or statistical ends, not yet available."""
+def _exact(table: pd.DataFrame, policy: RagPolicy, interval: float) -> OutturnResult:
+    lines = table.copy()
+    for column in _QUANTILES:
+        lines[column] = table["forecast"]
+    lines["sd"] = 0.0
+    lines["prob_overspend"] = (table["forecast"] > table["budget"]).astype(float)
+    lines = lines.drop(columns=["forecast"])
+    total = outturn_total(table, policy)
+    total = pd.concat([total.drop("forecast"),
+                       pd.Series({q: total["forecast"] for q in _QUANTILES}, dtype=object)])
+    total.name = ("Total", "")
+    return OutturnResult(lines=lines, total=total, as_at=table.attrs["as_at"],
+                         year=table.attrs["year"], interval=float(interval), simulations=0,
+                         notes=list(table.attrs["notes"]))
 
 
-@dataclass(frozen=True)
-class OutturnResult:
-    """A year-end outturn forecast per line and in total.
-
-    Attributes
-    ----------
-    lines : DataFrame
-        Indexed by ``(service, category)``: ``budget``, ``expected_to_date``,
-        ``actual_to_date``, ``committed``, ``mean``, ``p50``, ``lower``, ``upper``,
-        ``variance`` (mean minus budget), ``variance_pct``, ``rag``,
-        ``commentary_needed``, ``actual_source``.
-    total : Series
-        The same figures for all lines together.
-    as_at : numpy.datetime64
-    year : int
-        Financial year (``2017`` is 2017/18).
-    interval : float
-        Coverage of ``lower``..``upper``.
-    simulations : int
-        Simulations behind the interval; 0 when the forecast is exact arithmetic.
-    notes : list of str
-        Caveats to show the reader.
-    """
-
-    lines: pd.DataFrame
-    total: pd.Series
-    as_at: np.datetime64
-    year: int
-    interval: float
-    simulations: int
-    notes: list[str] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        return (f"OutturnResult(as_at={self.as_at}, year={self.year}, lines={len(self.lines)}, "
-                f"forecast={self.total['mean']:,.0f}, variance={self.total['variance']:,.0f}, "
-                f"simulations={self.simulations})")
+def _summary(draws: np.ndarray, budget: np.ndarray, interval: float) -> dict[str, np.ndarray]:
+    tail = (1 - interval) / 2
+    return {
+        "mean": draws.mean(axis=-1),
+        "p50": np.quantile(draws, 0.5, axis=-1),
+        "lower": np.quantile(draws, tail, axis=-1),
+        "upper": np.quantile(draws, 1 - tail, axis=-1),
+        "sd": draws.std(axis=-1),
+        "prob_overspend": (draws > budget[..., None]).mean(axis=-1),
+    }
 
 
 def forecast_outturn(
@@ -91,8 +75,9 @@ def forecast_outturn(
     seed: int | None = None,
     policy: RagPolicy | None = None,
     profile: SpendProfile | None = None,
+    models: DemandModels | None = None,
 ) -> OutturnResult:
-    """Forecast the year-end outturn of every budget line.
+    """Forecast the year-end outturn of every budget line, as a distribution.
 
     Parameters
     ----------
@@ -103,17 +88,20 @@ def forecast_outturn(
     actuals : DataFrame, optional
         Ledger actuals; when given, actuals to date come from here.
     new_starts : bool, default True
-        Include projected new placements (not modelled yet: see module notes).
+        Include projected new placements.
     use_planned_ends : bool, default True
-        End open episodes at their ``planned_end_date``.
+        End open episodes at their ``planned_end_date``; otherwise their end is drawn
+        from the line's length of stay.
     interval : float, default 0.8
         Coverage of the central interval, in (0, 1).
     simulations : int, default 10000
-        Simulations for the probabilistic engine (unused while the forecast is exact).
     seed : int, optional
-        Random seed (unused while the forecast is exact).
+        Seed of every random stream (``None`` is seed 0): the same seed gives the same
+        numbers on any machine.
     policy : RagPolicy, optional
     profile : SpendProfile, optional
+    models : DemandModels, optional
+        Fitted demand models (default: fitted to ``placements`` as at ``as_at``).
 
     Returns
     -------
@@ -124,35 +112,82 @@ def forecast_outturn(
     >>> from forecastlib.datasets import load_sample
     >>> sample = load_sample()
     >>> result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
-    ...                           actuals=sample.actuals, new_starts=False)
+    ...                           actuals=sample.actuals, simulations=500, seed=7)
     >>> row = result.lines.loc[("LAC Placements", "Residential homes")]
-    >>> bool(row["lower"] == row["mean"] == row["upper"]), row["rag"]
+    >>> bool(row["lower"] < row["mean"] < row["upper"]), row["rag"]
     (True, 'red')
     """
     if not 0 < interval < 1:
         raise ConfigError(f"interval must be between 0 and 1 (exclusive), got {interval!r}")
-    if simulations < 1:
+    if int(simulations) != simulations or simulations < 1:
         raise ConfigError(f"simulations must be a positive whole number, got {simulations!r}")
     policy = policy or RagPolicy()
     table = deterministic_outturn(placements, budget, as_at, actuals=actuals,
                                   use_planned_ends=use_planned_ends, policy=policy,
                                   profile=profile)
-    notes = list(table.attrs["notes"])
-    if new_starts:
-        warnings.warn(NEW_STARTS_NOTE, NewStartsNotModelledWarning, stacklevel=2)
-        notes.insert(0, NEW_STARTS_NOTE)
-    if not use_planned_ends:
-        warnings.warn(STATISTICAL_ENDS_NOTE, NewStartsNotModelledWarning, stacklevel=2)
-        notes.insert(0, STATISTICAL_ENDS_NOTE)
-    lines = table.copy()
-    for column in ("mean", "p50", "lower", "upper"):
-        lines[column] = table["forecast"]
-    lines = lines.drop(columns=["forecast"])
-    total = outturn_total(table, policy)
-    total = pd.concat([total.drop("forecast"),
-                       pd.Series({q: total["forecast"] for q in ("mean", "p50", "lower", "upper")},
-                                 dtype=object)])
-    total.name = ("Total", "")
-    return OutturnResult(lines=lines, total=total, as_at=table.attrs["as_at"],
-                         year=table.attrs["year"], interval=float(interval), simulations=0,
-                         notes=notes)
+    as_at_day, year = resolve_year(as_at)
+    accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
+    open_without_end = ((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
+                        & (accrued["days_committed"].to_numpy() > 0))
+    if not new_starts and not open_without_end.any():
+        return _exact(table, policy, interval)
+
+    models = models or DemandModels.fit(placements, as_at_day, new_starts=new_starts)
+    if not new_starts:
+        models = replace(models, starts=None, prices=None)
+    simulated, known, known_running = simulate_remaining(
+        placements, as_at_day, models, simulations=int(simulations), seed=seed,
+        use_planned_ends=use_planned_ends, year=year)
+    lines = table.index
+    months = simulated.months
+    remaining = np.zeros((len(lines), int(simulations), len(months)))
+    process = np.zeros((len(lines), int(simulations)))
+    running = np.zeros((len(lines), int(simulations)), dtype=np.int64)
+    known = known.reindex(lines).fillna(0.0).to_numpy()
+    remaining += known[:, None, :]
+    running += known_running["running"].reindex(lines).fillna(0).to_numpy(dtype=np.int64)[:, None]
+    process += known[:, -1:] if len(months) else 0.0
+    where = lines.get_indexer(simulated.lines)
+    remaining[where] += simulated.paths
+    process[where] += simulated.process_only
+    running[where] += simulated.running
+    actual = table["actual_to_date"].to_numpy()
+    paths = actual[:, None, None] + remaining
+    outturns = paths[:, :, -1] if len(months) else np.repeat(actual[:, None], simulations, 1)
+    process = actual[:, None] + process
+
+    out = table.drop(columns=["forecast"]).copy()
+    out["committed"] = known[:, -1] if len(months) else 0.0
+    for name, values in _summary(outturns, table["budget"].to_numpy(), interval).items():
+        out[name] = values
+    out["variance"] = out["mean"] - out["budget"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["variance_pct"] = np.where(out["budget"] != 0,
+                                       out["variance"] / out["budget"].abs(), np.nan)
+    out["rag"] = policy.rate(out["budget"], out["variance"])
+    out["commentary_needed"] = policy.needs_commentary(out["budget"], out["variance"])
+
+    totals = outturns.sum(axis=0)
+    budget_total = float(out["budget"].sum())
+    figures = {name: float(np.asarray(v).ravel()[0]) for name, v in
+               _summary(totals[None, :], np.array([budget_total]), interval).items()}
+    variance = figures["mean"] - budget_total
+    total = pd.Series({
+        "budget": budget_total, "expected_to_date": float(out["expected_to_date"].sum()),
+        "actual_to_date": float(actual.sum()), "committed": float(out["committed"].sum()),
+        **figures, "variance": variance,
+        "variance_pct": variance / abs(budget_total) if budget_total else np.nan,
+        "rag": str(policy.rate([budget_total], [variance])[0]),
+        "commentary_needed": bool(policy.needs_commentary([budget_total], [variance])[0]),
+    }, name=("Total", ""), dtype=object)
+    notes = [note for note in table.attrs["notes"] if "committed to the end" not in note]
+    notes += simulated.notes
+    if open_without_end.any():
+        notes.append(f"{int(open_without_end.sum())} open placements have no end date or usable "
+                     "planned end: their ends are drawn from their line's length of stay.")
+    if not new_starts:
+        notes.append("New starts are left out (--no-new-starts).")
+    return OutturnResult(lines=out, total=total, as_at=as_at_day, year=year,
+                         interval=float(interval), simulations=int(simulations), notes=notes,
+                         outturns=outturns, paths=paths, months=months,
+                         year_end_running=running, process_only=process)

@@ -6,6 +6,7 @@ from forecastlib.report.key_activity import (
     key_activity,
     volume_price_split,
 )
+from forecastlib.report.plots import plot_fan_chart
 from forecastlib.report.tables import format_key_activity, format_outturn, gbp_thousands
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "format_outturn",
     "gbp_thousands",
     "key_activity",
+    "plot_fan_chart",
     "result_to_csv",
     "result_to_json_dict",
     "volume_price_split",

@@ -62,7 +62,8 @@ def _name(text: str, width: int = _NAME_WIDTH) -> str:
 def format_outturn(result: OutturnResult) -> str:
     """The outturn table: one row per line, service subtotals and a grand total."""
     interval = not (result.lines["lower"] == result.lines["upper"]).all()
-    head = (f"{'Line':<{_NAME_WIDTH}} {'Budget':>8} {'Actual':>8} {'Forecast':>9} "
+    width = _NAME_WIDTH - 9 if interval else _NAME_WIDTH  # room for the interval column
+    head = (f"{'Line':<{width}} {'Budget':>8} {'Actual':>8} {'Forecast':>9} "
             + (f"{'Interval':>15} " if interval else "")
             + f"{'Variance':>9} {'%':>6}  {'RAG':<5}")
     rule = "-" * min(LINE_WIDTH, len(head) + 2)
@@ -72,7 +73,7 @@ def format_outturn(result: OutturnResult) -> str:
     ]
 
     def row(label: str, figures: pd.Series) -> str:
-        text = (f"{_name(label):<{_NAME_WIDTH}} {gbp_thousands(figures['budget']):>8} "
+        text = (f"{_name(label, width):<{width}} {gbp_thousands(figures['budget']):>8} "
                 f"{gbp_thousands(figures['actual_to_date']):>8} "
                 f"{gbp_thousands(figures['mean']):>9} ")
         if interval:
@@ -83,7 +84,7 @@ def format_outturn(result: OutturnResult) -> str:
                 f"{_percent(figures['variance_pct']):>6}  {figures['rag']:<5}{flag}")
 
     for service, block in result.lines.groupby(level="service", sort=True):
-        out.append(_name(str(service)))
+        out.append(_name(str(service), width))
         for (_, category), figures in block.iterrows():
             out.append(row("  " + (category or "(lump line)"), figures))
     out += [rule, row("Total", result.total), rule]

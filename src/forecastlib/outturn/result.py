@@ -1,0 +1,157 @@
+"""The outturn result: per-line and total summaries, and the simulations behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecastlib.lines import LINE_KEYS
+
+__all__ = ["OutturnResult"]
+
+
+@dataclass(frozen=True)
+class OutturnResult:
+    """A year-end outturn forecast per line and in total.
+
+    Attributes
+    ----------
+    lines : DataFrame
+        Indexed by ``(service, category)``: ``budget``, ``expected_to_date``,
+        ``actual_to_date``, ``committed`` (exact, placements with a known end),
+        ``mean``, ``p50``, ``lower``, ``upper``, ``sd``, ``variance`` (mean minus
+        budget), ``variance_pct``, ``rag``, ``commentary_needed``,
+        ``prob_overspend``, ``actual_source``.
+    total : Series
+        The same figures for all lines together (from the simulated totals).
+    as_at : numpy.datetime64
+    year : int
+        Financial year (``2017`` is 2017/18).
+    interval : float
+        Coverage of ``lower``..``upper``.
+    simulations : int
+        Simulations behind the distribution; 0 when the forecast is exact arithmetic.
+    notes : list of str
+        Caveats to show the reader.
+    outturns : ndarray, shape (lines, simulations)
+        Simulated year-end outturn of every line (rows in ``lines`` order).
+    paths : ndarray, shape (lines, simulations, months)
+        Simulated cumulative spend (actuals to date included) at each remaining
+        month-end.
+    months : PeriodIndex
+        Columns of ``paths``.
+    year_end_running : ndarray, shape (lines, simulations)
+        Placements in place on the last day of the year.
+    process_only : ndarray, shape (lines, simulations)
+        Outturns with the demand models' parameters held at their estimates.
+    """
+
+    lines: pd.DataFrame
+    total: pd.Series
+    as_at: np.datetime64
+    year: int
+    interval: float
+    simulations: int
+    notes: list[str] = field(default_factory=list)
+    outturns: np.ndarray | None = None
+    paths: np.ndarray | None = None
+    months: pd.PeriodIndex | None = None
+    year_end_running: np.ndarray | None = None
+    process_only: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return (f"OutturnResult(as_at={self.as_at}, year={self.year}, lines={len(self.lines)}, "
+                f"forecast={self.total['mean']:,.0f}, variance={self.total['variance']:,.0f}, "
+                f"simulations={self.simulations})")
+
+    def _draws(self, line: tuple[str, str] | None) -> np.ndarray:
+        if self.outturns is None:
+            values = self.lines["mean"] if line is not None else [self.total["mean"]]
+            return np.asarray([values.loc[line]] if line is not None else values, dtype=float)
+        if line is None:
+            return self.outturns.sum(axis=0)
+        return self.outturns[self.lines.index.get_loc(line)]
+
+    def probability_above(self, amount: float, line: tuple[str, str] | None = None) -> float:
+        """Probability that the outturn (of ``line``, or in total) exceeds ``amount``.
+
+        Examples
+        --------
+        >>> from forecastlib.datasets import load_sample
+        >>> from forecastlib.outturn import forecast_outturn
+        >>> sample = load_sample()
+        >>> result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
+        ...                           actuals=sample.actuals, simulations=500, seed=1)
+        >>> line = ("LAC Placements", "Residential homes")
+        >>> result.probability_above(result.lines.loc[line, "budget"], line)
+        1.0
+        """
+        return float(np.mean(self._draws(line) > amount))
+
+    def quantiles(self, levels: tuple[float, ...] = (0.05, 0.1, 0.5, 0.9, 0.95)
+                  ) -> pd.DataFrame:
+        """Outturn quantiles per line and in total (rows), one column per level."""
+        rows = {line: np.quantile(self._draws(line), levels) for line in self.lines.index}
+        rows[("Total", "")] = np.quantile(self._draws(None), levels)
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(levels))
+        frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
+        return frame
+
+    def year_end_placements(self) -> pd.DataFrame:
+        """Distribution of placements in place on the last day of the year, per line."""
+        if self.year_end_running is None:
+            raise ValueError("this forecast holds no simulations")
+        tail = (1 - self.interval) / 2
+        running = self.year_end_running
+        return pd.DataFrame({
+            "mean": running.mean(axis=1),
+            "p50": np.quantile(running, 0.5, axis=1),
+            "lower": np.quantile(running, tail, axis=1),
+            "upper": np.quantile(running, 1 - tail, axis=1),
+        }, index=self.lines.index)
+
+    def spend_paths(self, levels: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9),
+                    line: tuple[str, str] | None = None) -> pd.DataFrame:
+        """Quantiles of cumulative spend at each month-end (what a fan chart needs).
+
+        The first row is ``as_at`` (actuals to date); rows are months, columns levels.
+        """
+        if self.paths is None or self.months is None:
+            raise ValueError("this forecast holds no simulations")
+        if line is None:
+            actual, paths = self.lines["actual_to_date"].sum(), self.paths.sum(axis=0)
+        else:
+            position = self.lines.index.get_loc(line)
+            actual, paths = self.lines["actual_to_date"].iloc[position], self.paths[position]
+        table = pd.DataFrame(np.quantile(paths, levels, axis=0).T, index=self.months,
+                             columns=list(levels))
+        start = pd.DataFrame([[actual] * len(levels)], columns=list(levels),
+                             index=[pd.Period(self.as_at, freq="D")])
+        table.index = table.index.to_timestamp(how="end").normalize()
+        start.index = [pd.Timestamp(self.as_at)]
+        return pd.concat([start, table])
+
+    def uncertainty(self) -> pd.DataFrame:
+        """What the interval contains: the width due to process randomness alone and
+        the share of the outturn's variance due to parameter uncertainty (starts model
+        coefficients), per line and in total."""
+        if self.outturns is None or self.process_only is None:
+            raise ValueError("this forecast holds no simulations")
+        tail = (1 - self.interval) / 2
+
+        def summary(full: np.ndarray, process: np.ndarray) -> dict[str, float]:
+            variance_full, variance_process = full.var(), process.var()
+            share = (max(0.0, 1 - variance_process / variance_full)
+                     if variance_full > 0 else 0.0)
+            return {"interval_width": float(np.diff(np.quantile(full, [tail, 1 - tail]))[0]),
+                    "process_width": float(np.diff(np.quantile(process, [tail, 1 - tail]))[0]),
+                    "parameter_share": share}
+
+        rows = {line: summary(self.outturns[i], self.process_only[i])
+                for i, line in enumerate(self.lines.index)}
+        rows[("Total", "")] = summary(self.outturns.sum(axis=0), self.process_only.sum(axis=0))
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
+        return frame
