@@ -1,0 +1,89 @@
+"""The simulation engine: analytic moments, reproducibility, independent streams."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from forecastlib.outturn import forecast_outturn
+from forecastlib.simulation import DemandModels, OpenBook, simulate_remaining
+from forecastlib.streams import stream
+
+
+def test_open_book_simulation_matches_its_analytic_moments():
+    rng = np.random.default_rng(0)
+    book = OpenBook(daily=rng.uniform(50, 500, 400), age=rng.integers(-30, 900, 400).astype(float),
+                    distribution=stats.lognorm(0.9, scale=300),
+                    month_ends=np.array([30.0, 61, 92, 120, 151]))
+    mean, variance = book.expected_cost()
+    sims = 20_000
+    paths, running = book.simulate(stream(1, ("S", "X"), "ends"), sims)
+    totals = paths[:, -1]
+    assert abs(totals.mean() - mean) < 4 * np.sqrt(variance / sims)
+    assert totals.var() == pytest.approx(variance, rel=0.05)
+    assert (np.diff(paths, axis=1) >= -1e-9).all()  # cumulative spend never falls
+    assert (totals <= book.full_path()[-1] + 1e-6).all()
+    assert running.max() <= 400
+    expected_running = book.beyond_year.sum()
+    assert running.mean() == pytest.approx(expected_running, rel=0.02)
+
+
+def test_block_size_depends_only_on_the_book_and_bounds_memory():
+    book = OpenBook(np.ones(100_000), np.ones(100_000), stats.expon(scale=100),
+                    np.array([30.0]))
+    assert book.chunk_size(10_000) * 100_000 <= 1 << 23
+    assert book.chunk_size(10) == 10
+
+
+def test_sample_simulation_agrees_with_analytic_means(sample):
+    models = DemandModels.fit(sample.placements, sample.as_at, new_starts=False)
+    simulated, _, _ = simulate_remaining(sample.placements, sample.as_at, models,
+                                         simulations=4000, seed=3)
+    for position, line in enumerate(simulated.lines):
+        mean, variance = simulated.expected_open[tuple(line)]
+        totals = simulated.totals[position]
+        assert abs(totals.mean() - mean) <= 4.5 * np.sqrt(variance / 4000) + 1e-6, line
+
+
+def test_same_seed_same_numbers_and_lines_draw_independently(sample):
+    placements = sample.placements
+    first = forecast_outturn(placements, sample.budget, sample.as_at, simulations=300, seed=11)
+    again = forecast_outturn(placements, sample.budget, sample.as_at, simulations=300, seed=11)
+    np.testing.assert_array_equal(first.outturns, again.outturns)
+    other = forecast_outturn(placements, sample.budget, sample.as_at, simulations=300, seed=12)
+    assert not np.array_equal(first.outturns, other.outturns)
+    # Changing one line's record leaves every other line's draws untouched.
+    changed = placements.copy()
+    homes = changed["category"] == "Residential homes"
+    changed.loc[homes, "unit_cost"] = changed.loc[homes, "unit_cost"] * 2
+    models = DemandModels.fit(placements, sample.as_at)
+    base = forecast_outturn(placements, sample.budget, sample.as_at, simulations=300, seed=11,
+                            models=models)
+    moved = forecast_outturn(changed, sample.budget, sample.as_at, simulations=300, seed=11,
+                             models=models)
+    for position, line in enumerate(base.lines.index):
+        if line == ("LAC Placements", "Residential homes"):
+            assert moved.outturns[position].mean() > base.outturns[position].mean()
+        else:
+            np.testing.assert_array_equal(base.outturns[position], moved.outturns[position])
+
+
+def test_result_summaries(sample):
+    result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
+                              actuals=sample.actuals, simulations=500, seed=2)
+    line = ("LAC Placements", "Residential homes")
+    row = result.lines.loc[line]
+    assert row["prob_overspend"] == pytest.approx(
+        result.probability_above(row["budget"], line))
+    quantiles = result.quantiles((0.1, 0.5, 0.9))
+    assert quantiles.loc[line, 0.1] == pytest.approx(row["lower"])
+    paths = result.spend_paths(line=line)
+    assert paths.iloc[0].nunique() == 1 and paths.iloc[0, 0] == pytest.approx(
+        row["actual_to_date"])
+    assert paths.iloc[-1][0.5] == pytest.approx(row["p50"])
+    placements_at_year_end = result.year_end_placements()
+    assert (placements_at_year_end["lower"] <= placements_at_year_end["upper"]).all()
+    split = result.uncertainty()
+    assert (split["parameter_share"].between(0, 1)).all()
+    assert result.total["mean"] == pytest.approx(result.outturns.sum(axis=0).mean())
