@@ -87,3 +87,26 @@ def test_result_summaries(sample):
     split = result.uncertainty()
     assert (split["parameter_share"].between(0, 1)).all()
     assert result.total["mean"] == pytest.approx(result.outturns.sum(axis=0).mean())
+
+
+@pytest.mark.parametrize("distribution", [stats.lognorm(0.9, scale=300), stats.expon(scale=200),
+                                          stats.weibull_min(0.7, scale=400),
+                                          stats.fisk(1.8, scale=250)])
+def test_closed_form_inverse_survival_matches_scipy(distribution):
+    from forecastlib.simulation.open_book import inverse_survival
+
+    q = np.random.default_rng(0).random(2000)
+    np.testing.assert_allclose(inverse_survival(distribution, q), distribution.isf(q),
+                               rtol=1e-10)
+
+
+def test_results_do_not_depend_on_the_number_of_workers():
+    rng = np.random.default_rng(1)
+    book = OpenBook(daily=rng.uniform(50, 500, 30_000), age=rng.integers(1, 900, 30_000) * 1.0,
+                    distribution=stats.lognorm(0.9, scale=300),
+                    month_ends=np.array([30.0, 61, 92]))
+    one, one_running = book.simulate_all(5, ("S", "X"), 1000, workers=1)
+    two, two_running = book.simulate_all(5, ("S", "X"), 1000, workers=2)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(one_running, two_running)
+    assert book.chunk_size(1000) < 1000  # several blocks were run

@@ -215,13 +215,9 @@ def simulate_remaining(
         if line in books:
             book = books[line]
             expected_open[line] = book.expected_cost()
-            size = book.chunk_size(simulations)
-            for chunk, first in enumerate(range(0, simulations, size)):
-                block = slice(first, min(first + size, simulations))
-                rng = stream(seed, line, "ends", chunk)
-                block_paths, block_running = book.simulate(rng, block.stop - block.start)
-                paths[position, block] += block_paths
-                running[position, block] += block_running
+            book_paths, book_running = book.simulate_all(seed, line, simulations)
+            paths[position] += book_paths
+            running[position] += book_running
         process_only[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)

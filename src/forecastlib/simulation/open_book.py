@@ -16,15 +16,41 @@ with ``numpy.bincount``; nothing loops over placements or simulations.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
-__all__ = ["OpenBook"]
+from forecastlib.streams import stream
+
+__all__ = ["OpenBook", "inverse_survival"]
 
 #: Largest placement x simulation block handled at once (bounds memory: ~64 MB).
 CHUNK_ELEMENTS = 1 << 23
+
+
+def inverse_survival(distribution: stats.rv_continuous, q: np.ndarray) -> np.ndarray:
+    """``distribution.isf(q)``, in closed form for the length-of-stay families.
+
+    The same values as scipy's ``isf`` (a test checks), without its per-call argument
+    machinery, which dominates when it runs once per block of simulations.
+    """
+    name = getattr(getattr(distribution, "dist", None), "name", None)
+    args, scale = distribution.args, distribution.kwds.get("scale", 1.0)
+    if distribution.kwds.get("loc", 0.0) != 0.0 or len(args) > 1:
+        return distribution.isf(q)
+    if name == "lognorm" and args:
+        return scale * np.exp(-args[0] * special.ndtri(q))
+    if name == "expon" and not args:
+        return -scale * np.log(q)
+    if name == "weibull_min" and args:
+        return scale * (-np.log(q)) ** (1.0 / args[0])
+    if name == "fisk" and args:
+        return scale * ((1.0 - q) / q) ** (1.0 / args[0])
+    return distribution.isf(q)
 
 
 @dataclass(frozen=True)
@@ -48,23 +74,50 @@ class OpenBook:
     distribution: stats.rv_continuous
     month_ends: np.ndarray
 
-    @property
+    @cached_property
     def start_offset(self) -> np.ndarray:
+        """Days after ``as_at`` before a future placement starts (0 if running)."""
         return np.maximum(-self.age, 0).astype(float)
 
-    @property
+    @cached_property
     def survived(self) -> np.ndarray:
         """``S(max(a, 0))``: the conditioning survival of each placement."""
         return np.maximum(self.distribution.sf(np.maximum(self.age, 0).astype(float)), 1e-300)
 
-    @property
+    @cached_property
     def beyond_year(self) -> np.ndarray:
         """``P(E > D)``: probability each placement runs past year-end."""
         horizon = float(self.month_ends[-1])
         return self.distribution.sf(self.age + horizon) / self.survived
 
+    @cached_property
+    def _threshold(self) -> np.ndarray:
+        return self.beyond_year.astype(np.float32)
+
+    @cached_property
+    def _survived32(self) -> np.ndarray:
+        return np.maximum(self.survived, 1e-35).astype(np.float32)  # stays in float32 range
+
+    @cached_property
+    def _age32(self) -> np.ndarray:
+        return self.age.astype(np.float32)
+
+    @cached_property
+    def _first_day32(self) -> np.ndarray:
+        return (self.start_offset + 1).astype(np.float32)
+
+    @cached_property
+    def _month_of_day(self) -> np.ndarray:
+        """Month bucket of each last day 0..D (first month-end strictly after it)."""
+        days = np.arange(int(self.month_ends[-1]) + 1)
+        return np.searchsorted(self.month_ends, days, side="right")
+
     def full_path(self) -> np.ndarray:
         """Cumulative cost to each month-end if no placement ended this year."""
+        return self._full_path
+
+    @cached_property
+    def _full_path(self) -> np.ndarray:
         days = np.clip(self.month_ends[None, :] - self.start_offset[:, None], 0, None)
         return self.daily @ days
 
@@ -89,13 +142,15 @@ class OpenBook:
         if count == 0:
             return np.zeros((simulations, months)), np.zeros(simulations, dtype=np.int64)
         uniform = rng.random((simulations, count), dtype=np.float32)
-        ending = uniform >= self.beyond_year.astype(np.float32)[None, :]
-        rows, cols = np.nonzero(ending)
-        quantile = uniform[rows, cols].astype(float) * self.survived[cols]
-        total_days = self.distribution.isf(quantile)
-        last = np.ceil(total_days - self.age[cols])
-        last = np.clip(last, self.start_offset[cols] + 1, self.month_ends[-1])
-        bucket = np.searchsorted(self.month_ends, last, side="right")
+        flat = np.flatnonzero(uniform >= self._threshold[None, :])
+        rows, cols = np.divmod(flat, count)
+        # Single precision is ample for days (a stay of 30 years is ~1e4 days).
+        quantile = uniform.ravel()[flat] * self._survived32[cols]
+        total_days = inverse_survival(self.distribution, quantile)
+        last = np.ceil(total_days - self._age32[cols])
+        np.clip(last, self._first_day32[cols], np.float32(self.month_ends[-1]), out=last)
+        last = last.astype(np.int64)
+        bucket = self._month_of_day[last]
         inside = bucket < months  # ended before the last month-end
         flat = rows[inside] * months + bucket[inside]
         daily = self.daily[cols[inside]]
@@ -109,6 +164,33 @@ class OpenBook:
         ended_early = last < self.month_ends[-1]
         running = count - np.bincount(rows[ended_early], minlength=simulations)
         return full[None, :] - lost, running
+
+    def simulate_all(self, seed: int | None, line: tuple[str, str], simulations: int,
+                     workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every simulation, in memory-bounded blocks spread over the machine's cores.
+
+        Block ``k`` always uses stream ``(seed, line, "ends", k)`` and block sizes depend
+        only on the book, so the numbers do not depend on the number of workers.
+        """
+        size = self.chunk_size(simulations)
+        starts = list(range(0, simulations, size))
+        paths = np.empty((simulations, len(self.month_ends)))
+        running = np.empty(simulations, dtype=np.int64)
+
+        def run(block: int) -> None:
+            first = starts[block]
+            count = min(size, simulations - first)
+            rng = stream(seed, line, "ends", block)
+            paths[first:first + count], running[first:first + count] = self.simulate(rng, count)
+
+        workers = workers or min(len(starts), os.cpu_count() or 1)
+        if workers <= 1 or len(starts) == 1:
+            for block in range(len(starts)):
+                run(block)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(run, range(len(starts))))
+        return paths, running
 
     def expected_cost(self) -> tuple[float, float]:
         """Exact mean and variance of the line's remaining cost this year.
