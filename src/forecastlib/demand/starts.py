@@ -15,7 +15,7 @@ crashing: fewer than ``min_starts`` starts or ``min_months`` months use the serv
 pooled seasonal shape times the line's own rate; lines with no starts project zero.
 
 Simulated counts carry **parameter uncertainty**: each simulation draws coefficients
-(and the log dispersion) from their estimated sampling distribution before drawing
+(and the dispersion) from their estimated sampling distribution before drawing
 counts, so intervals widen on short series as they should.
 """
 
@@ -75,22 +75,17 @@ def _fit_glm(counts: np.ndarray, design: np.ndarray, offset: np.ndarray, negbin:
                                                                  method="newton")
     params = np.asarray(result.params, dtype=float)
     cov = np.asarray(result.cov_params(), dtype=float)
-    if negbin:  # statsmodels reports alpha; work with log(alpha)
-        alpha = max(params[-1], 1e-8)
-        cov = cov.copy()
-        cov[-1, :] /= alpha
-        cov[:, -1] /= alpha
-        params = params.copy()
-        params[-1] = np.log(alpha)
+    # For NB2 the last parameter is the dispersion alpha, kept on its natural scale: near
+    # zero (almost Poisson) a log scale would turn a tiny standard error into a huge one.
     if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
         raise ValueError("non-finite fit")
     return params, cov
 
 
-def _log_score(counts: np.ndarray, mean: np.ndarray, log_alpha: float | None) -> float:
-    if log_alpha is None:
+def _log_score(counts: np.ndarray, mean: np.ndarray, alpha: float | None) -> float:
+    if alpha is None:
         return float(-stats.poisson.logpmf(counts, mean).sum())
-    size = 1.0 / np.exp(log_alpha)
+    size = 1.0 / max(alpha, 1e-8)
     return float(-stats.nbinom.logpmf(counts, size, size / (size + mean)).sum())
 
 
@@ -293,7 +288,7 @@ class StartsModel:
             rows[line] = {"model": fit.kind, "starts": int(fit.events),
                           "months": len(self.months_), "rate_per_month": mean_rate,
                           "trend_per_year": trend,
-                          "dispersion": float(np.exp(fit.params[-1])) if fit.negbin else 0.0,
+                          "dispersion": float(fit.params[-1]) if fit.negbin else 0.0,
                           **{f"score_{c}": s for c, s in fit.scores.items()}}
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
@@ -383,9 +378,7 @@ class StartsModel:
                 draws = np.repeat(fit.params[None, :], simulations, axis=0)
             mean = np.exp(np.clip(self._log_means(fit, line, months, draws), -50, 20))
             if fit.negbin:
-                # log(alpha) is poorly determined when the data are near-Poisson;
-                # keep draws in a range where the gamma mixture is well defined.
-                alpha = np.exp(np.clip(draws[:, -1], -12.0, 3.0))[:, None]
+                alpha = np.clip(draws[:, -1], 1e-8, None)[:, None]
                 mean = rng.gamma(1.0 / alpha, mean * alpha)
             out[position] = rng.poisson(np.minimum(mean, 1e9))
         return out
