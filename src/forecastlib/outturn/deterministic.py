@@ -105,12 +105,8 @@ def deterministic_outturn(
         out["actual_to_date"] = accrued
     out["committed"] = activity["net_committed"].reindex(lines).fillna(0.0)
     out["forecast"] = out["actual_to_date"] + out["committed"]
-    out["variance"] = out["forecast"] - out["budget"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["variance_pct"] = np.where(out["budget"] != 0,
-                                       out["variance"] / out["budget"].abs(), np.nan)
-    out["rag"] = policy.rate(out["budget"], out["variance"])
-    out["commentary_needed"] = policy.needs_commentary(out["budget"], out["variance"])
+    for name, values in policy.assess(out["budget"], out["forecast"]).items():
+        out[name] = values
     out["actual_source"] = "ledger" if ledger is not None else "accrued"
     out["open_without_end"] = activity["open_without_end"].reindex(lines).fillna(0).astype(int)
     out["budget_difference"] = budgets["budget_difference"].reindex(lines)
@@ -155,8 +151,8 @@ def outturn_total(table: pd.DataFrame, policy: RagPolicy | None = None) -> pd.Se
     money = ["budget", "expected_to_date", "actual_to_date", "committed", "forecast",
              "variance"]
     figures: dict[str, object] = table[money].sum().to_dict()
-    budget, variance = float(figures["budget"]), float(figures["variance"])
-    figures["variance_pct"] = variance / abs(budget) if budget != 0 else np.nan
-    figures["rag"] = str(policy.rate([budget], [variance])[0])
-    figures["commentary_needed"] = bool(policy.needs_commentary([budget], [variance])[0])
+    assessed = policy.assess([figures["budget"]], [figures["forecast"]])
+    figures.update({name: values[0] for name, values in assessed.items()})
+    figures["rag"], figures["commentary_needed"] = str(figures["rag"]), bool(
+        figures["commentary_needed"])
     return pd.Series(figures, name=("Total", ""), dtype=object)

@@ -160,25 +160,21 @@ def forecast_outturn(
     out["committed"] = known[:, -1] if len(months) else 0.0
     for name, values in _summary(outturns, table["budget"].to_numpy(), interval).items():
         out[name] = values
-    out["variance"] = out["mean"] - out["budget"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["variance_pct"] = np.where(out["budget"] != 0,
-                                       out["variance"] / out["budget"].abs(), np.nan)
-    out["rag"] = policy.rate(out["budget"], out["variance"])
-    out["commentary_needed"] = policy.needs_commentary(out["budget"], out["variance"])
+    for name, values in policy.assess(out["budget"], out["mean"]).items():
+        out[name] = values
 
     totals = outturns.sum(axis=0)
     budget_total = float(out["budget"].sum())
     figures = {name: float(np.asarray(v).ravel()[0]) for name, v in
                _summary(totals[None, :], np.array([budget_total]), interval).items()}
-    variance = figures["mean"] - budget_total
+    assessed = policy.assess([budget_total], [figures["mean"]])
     total = pd.Series({
         "budget": budget_total, "expected_to_date": float(out["expected_to_date"].sum()),
         "actual_to_date": float(actual.sum()), "committed": float(out["committed"].sum()),
-        **figures, "variance": variance,
-        "variance_pct": variance / abs(budget_total) if budget_total else np.nan,
-        "rag": str(policy.rate([budget_total], [variance])[0]),
-        "commentary_needed": bool(policy.needs_commentary([budget_total], [variance])[0]),
+        **figures, "variance": float(assessed["variance"][0]),
+        "variance_pct": float(assessed["variance_pct"][0]),
+        "rag": str(assessed["rag"][0]),
+        "commentary_needed": bool(assessed["commentary_needed"][0]),
     }, name=("Total", ""), dtype=object)
     notes = [note for note in table.attrs["notes"] if "committed to the end" not in note]
     notes += simulated.notes

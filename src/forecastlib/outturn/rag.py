@@ -61,6 +61,24 @@ class RagPolicy(BaseModel):
         amber = (size > self.amber_share * scale) & (size > self.amber_amount)
         return np.where(red, "red", np.where(amber, "amber", "green"))
 
+    def assess(self, budget: npt.ArrayLike, forecast: npt.ArrayLike) -> dict[str, np.ndarray]:
+        """Variance (forecast minus budget), its share of the absolute budget (NaN
+        without a budget), RAG rating and commentary flag, for arrays of lines.
+
+        Examples
+        --------
+        >>> figures = RagPolicy().assess([1_000_000], [1_080_000])
+        >>> float(figures["variance"][0]), str(figures["rag"][0])
+        (80000.0, 'red')
+        """
+        budget = np.asarray(budget, dtype="float64")
+        variance = np.asarray(forecast, dtype="float64") - budget
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(budget != 0, variance / np.abs(budget), np.nan)
+        return {"variance": variance, "variance_pct": share,
+                "rag": self.rate(budget, variance),
+                "commentary_needed": self.needs_commentary(budget, variance)}
+
     def needs_commentary(
         self, budget: npt.ArrayLike, variance: npt.ArrayLike
     ) -> npt.NDArray[np.bool_]:
