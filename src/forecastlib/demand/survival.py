@@ -64,12 +64,13 @@ class _Fit:
 def _negative_loglik(family: str, log_params: np.ndarray, time: np.ndarray,
                      event: np.ndarray, entry: np.ndarray) -> float:
     distribution = FAMILIES[family]
-    if family == "exponential":
-        frozen = distribution(scale=np.exp(log_params[0]))
-    else:
-        frozen = distribution(np.exp(log_params[0]), scale=np.exp(log_params[1]))
-    value = (frozen.logpdf(time[event]).sum() + frozen.logsf(time[~event]).sum()
-             - frozen.logsf(entry[entry > 0]).sum())
+    params = np.exp(log_params)
+    shape = () if family == "exponential" else (params[0],)
+    scale = params[-1]
+    # Unfrozen calls: freezing a scipy distribution costs more than evaluating it here.
+    value = (distribution.logpdf(time[event], *shape, scale=scale).sum()
+             + distribution.logsf(time[~event], *shape, scale=scale).sum()
+             - distribution.logsf(entry[entry > 0], *shape, scale=scale).sum())
     return float(-value) if np.isfinite(value) else 1e300
 
 

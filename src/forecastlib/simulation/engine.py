@@ -221,14 +221,14 @@ def simulate_remaining(
         process_only[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)
-            for which, table in (("full", counts), ("plug", plug_counts)):
-                rng = stream(seed, line, "prices")
-                new_paths, new_running = new[line].simulate(table[index], rng)
-                if which == "full":
-                    paths[position] += new_paths
-                    running[position] += new_running
-                elif grid:
-                    process_only[position] += new_paths[:, -1]
+            new_paths, new_running = new[line].simulate(counts[index],
+                                                        stream(seed, line, "prices"))
+            paths[position] += new_paths
+            running[position] += new_running
+            if grid:  # the same price and stay streams, with counts at fitted parameters
+                plug_paths, _ = new[line].simulate(plug_counts[index],
+                                                   stream(seed, line, "prices"), totals_only=True)
+                process_only[position] += plug_paths[:, -1]
     simulated = SimulatedOutturn(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),

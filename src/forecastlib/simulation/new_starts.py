@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from forecastlib.accrual.rates import price_terms
+from forecastlib.simulation.open_book import inverse_survival
 
 __all__ = ["NewStarts"]
 
@@ -51,16 +52,18 @@ class NewStarts:
     jitter: float
     distribution: stats.rv_continuous
 
-    def simulate(self, counts: np.ndarray, rng: np.random.Generator
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def simulate(self, counts: np.ndarray, rng: np.random.Generator,
+                 totals_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Cost paths and year-end placements of new starts, for counts ``(sims, months)``.
 
-        Returns ``paths`` (sims x remaining months, cumulative cost to each month-end)
-        and ``running`` (new placements still in placement on the last day).
+        Returns ``paths`` (sims x remaining months, cumulative cost to each month-end;
+        with ``totals_only`` just the year-end column) and ``running`` (new placements
+        still in placement on the last day).
         """
         simulations = counts.shape[0]
         horizon = float(self.month_ends[-1])
-        paths = np.zeros((simulations, len(self.month_ends)))
+        grid = self.month_ends[-1:] if totals_only else self.month_ends
+        paths = np.zeros((simulations, len(grid)))
         running = np.zeros(simulations, dtype=np.int64)
         total = int(counts.sum())
         if total == 0 or len(self.pool) == 0:
@@ -76,14 +79,14 @@ class NewStarts:
             return paths, running
         terms = price_terms(self.pool)
         pick = rng.integers(0, len(self.pool), start.size)
-        factor = (1 + self.inflation) ** (start / 365.25)
+        factor = np.exp(start * (np.log1p(self.inflation) / 365.25))
         if self.jitter:
             factor = factor * np.exp(rng.normal(-self.jitter**2 / 2, self.jitter, start.size))
         daily = factor * (terms.cost_numerator[pick] / terms.cost_denominator[pick]
                           - terms.income_per_week[pick] / 7.0)
-        stay = np.maximum(np.ceil(self.distribution.isf(rng.random(start.size))), 1)
+        stay = np.maximum(np.ceil(inverse_survival(self.distribution, rng.random(start.size))), 1)
         last = start + stay - 1
-        for index, month_end in enumerate(self.month_ends):
+        for index, month_end in enumerate(grid):
             days = np.clip(np.minimum(last, month_end) - start + 1, 0, None)
             paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
         running = np.bincount(sim, weights=last >= horizon, minlength=simulations)
