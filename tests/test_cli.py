@@ -116,7 +116,7 @@ def test_bad_input_exits_2_names_file_row_column_and_writes_nothing(files, capsy
     ["--as-at", "10/31/2017"],
     ["--interval", "1.5"],
     ["--simulations", "0"],
-    ["--scenario", "extra.yaml"],
+    ["--scenario", "missing.yaml"],
 ])
 def test_bad_options_exit_2(files, capsys, argv):
     base = forecast_args(files)

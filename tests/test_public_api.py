@@ -23,13 +23,17 @@ PUBLIC = {
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
     "project_series", "spells",
     # simulation
-    "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "simulate_remaining",
+    "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
+    "simulate_remaining",
+    # scenarios
+    "DemandGrowth", "EndPlacements", "ExtraPlacements", "MixShift", "Savings", "Scenario",
+    "ScenarioError", "UnitCostChange", "compare", "load_scenario", "merge_scenarios",
     "plot_fan_chart",
     # SSDA903
     "DEFAULT_PRICES", "place_category", "read_ssda903",
 }
 SUBPACKAGES = ["accrual", "budget", "datasets", "demand", "outturn", "records", "report",
-               "simulation"]
+               "scenarios", "simulation"]
 
 
 def test_top_level_names_are_pinned():

@@ -28,6 +28,7 @@ from forecastlib import (
     outturn,
     records,
     report,
+    scenarios,
     simulation,
 )
 from forecastlib.accrual import *  # noqa: F403
@@ -39,6 +40,7 @@ from forecastlib.lines import LINE_KEYS
 from forecastlib.outturn import *  # noqa: F403
 from forecastlib.records import *  # noqa: F403
 from forecastlib.report import *  # noqa: F403
+from forecastlib.scenarios import *  # noqa: F403
 from forecastlib.simulation import *  # noqa: F403
 
 try:
@@ -61,5 +63,6 @@ __all__ = [
     *outturn.__all__,
     *records.__all__,
     *report.__all__,
+    *scenarios.__all__,
     *simulation.__all__,
 ]

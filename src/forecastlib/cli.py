@@ -40,6 +40,7 @@ from forecastlib.report import (
     result_to_csv,
     result_to_json_dict,
 )
+from forecastlib.scenarios import load_scenario, merge_scenarios
 
 __all__ = ["main"]
 
@@ -136,9 +137,8 @@ def _write(text: str, output: Path | None) -> None:
 
 
 def _forecast(args: argparse.Namespace) -> tuple[str, list[str]]:
-    if args.scenario:
-        raise _UsageError("--scenario: scenarios are not available in this release yet; "
-                          "run without --scenario")
+    scenario = merge_scenarios([load_scenario(path) for path in args.scenario]) \
+        if args.scenario else None
     as_at = _as_at(args.as_at)
     placements = read_placements(args.placements)
     budget = read_budget(args.budget)
@@ -146,7 +146,7 @@ def _forecast(args: argparse.Namespace) -> tuple[str, list[str]]:
     result = forecast_outturn(
         placements, budget, as_at, actuals=actuals, new_starts=not args.no_new_starts,
         use_planned_ends=not args.no_planned_ends, interval=args.interval,
-        simulations=args.simulations, seed=args.seed)
+        simulations=args.simulations, seed=args.seed, scenario=scenario)
     return _render(result, args.format), result.notes
 
 

@@ -345,13 +345,16 @@ class StartsModel:
         return np.exp(self._log_means(fit, line, months, fit.params[None, :]))[0]
 
     def simulate(self, horizon: int, simulations: int, seed: int | None = None,
-                 parameter_uncertainty: bool = True) -> np.ndarray:
+                 parameter_uncertainty: bool = True,
+                 rate_factors: dict[tuple[str, str], np.ndarray] | None = None) -> np.ndarray:
         """Simulated start counts, shape ``(lines, simulations, horizon)``.
 
         Lines are in the order of :attr:`fits_`. Each line uses its own random stream
         keyed by its name (:func:`forecastlib.streams.stream`), so one line's
         draws never depend on another's. With ``parameter_uncertainty=False`` only
         process noise is drawn (the same stream, so the two runs are comparable).
+        ``rate_factors`` multiplies a line's start rate month by month (a scenario's
+        demand growth), before counts are drawn.
         """
         self._check_fitted()
         months = self.future_months(horizon)
@@ -359,6 +362,8 @@ class StartsModel:
         for position, (line, fit) in enumerate(self._fits.items()):
             rng = stream(seed, line, "counts")
             parameter_rng = stream(seed, line, "parameters")
+            factor = (np.ones(horizon) if rate_factors is None
+                      else np.asarray(rate_factors.get(line, np.ones(horizon)), dtype=float))
             if fit.kind == "zero":
                 continue
             if fit.kind == "pooled":
@@ -369,7 +374,7 @@ class StartsModel:
                     level = np.full(simulations, fit.events / max(fit.exposure_months, 1e-9))
                 base = self._plugin_mean(line, fit, months) / (
                     fit.events / max(fit.exposure_months, 1e-9))
-                out[position] = rng.poisson(level[:, None] * base[None, :])
+                out[position] = rng.poisson(level[:, None] * (base * factor)[None, :])
                 continue
             if parameter_uncertainty:
                 draws = parameter_rng.multivariate_normal(fit.params, fit.cov,
@@ -380,7 +385,7 @@ class StartsModel:
             if fit.negbin:
                 alpha = np.clip(draws[:, -1], 1e-8, None)[:, None]
                 mean = rng.gamma(1.0 / alpha, mean * alpha)
-            out[position] = rng.poisson(np.minimum(mean, 1e9))
+            out[position] = rng.poisson(np.minimum(mean * factor[None, :], 1e9))
         return out
 
     def predict(self, horizon: int, interval: float = 0.8, simulations: int = 2000,

@@ -27,7 +27,15 @@ from forecastlib.errors import ConfigError
 from forecastlib.outturn.deterministic import deterministic_outturn, outturn_total
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
+from forecastlib.scenarios.apply import (
+    SpendContext,
+    adjust_spend,
+    apply_to_record,
+    start_changes,
+)
+from forecastlib.scenarios.schema import Scenario
 from forecastlib.simulation import DemandModels, simulate_remaining
+from forecastlib.simulation.engine import projected_start_months, remaining_grid
 
 __all__ = ["OutturnResult", "forecast_outturn"]
 
@@ -76,6 +84,7 @@ def forecast_outturn(
     policy: RagPolicy | None = None,
     profile: SpendProfile | None = None,
     models: DemandModels | None = None,
+    scenario: Scenario | None = None,
 ) -> OutturnResult:
     """Forecast the year-end outturn of every budget line, as a distribution.
 
@@ -102,6 +111,10 @@ def forecast_outturn(
     profile : SpendProfile, optional
     models : DemandModels, optional
         Fitted demand models (default: fitted to ``placements`` as at ``as_at``).
+    scenario : Scenario, optional
+        Changes applied on top (see :mod:`forecastlib.scenarios`). Models are fitted to
+        the record before the scenario's changes, and every draw the scenario leaves
+        alone is the one the base forecast makes with the same seed.
 
     Returns
     -------
@@ -122,24 +135,30 @@ def forecast_outturn(
     if int(simulations) != simulations or simulations < 1:
         raise ConfigError(f"simulations must be a positive whole number, got {simulations!r}")
     policy = policy or RagPolicy()
+    as_at_day, year = resolve_year(as_at)
+    if scenario is not None:
+        scenario.check_dates(pd.Timestamp(as_at_day).date())
+        models = models or DemandModels.fit(placements, as_at_day, new_starts=new_starts)
+        placements = apply_to_record(placements, scenario, as_at_day)
     table = deterministic_outturn(placements, budget, as_at, actuals=actuals,
                                   use_planned_ends=use_planned_ends, policy=policy,
                                   profile=profile)
-    as_at_day, year = resolve_year(as_at)
     accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
     open_without_end = ((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
                         & (accrued["days_committed"].to_numpy() > 0))
-    if not new_starts and not open_without_end.any():
+    if not new_starts and not open_without_end.any() and scenario is None:
         return _exact(table, policy, interval)
 
     models = models or DemandModels.fit(placements, as_at_day, new_starts=new_starts)
     if not new_starts:
         models = replace(models, starts=None, prices=None)
+    months, offsets = remaining_grid(as_at_day, year)
+    changes = (start_changes(scenario, models, projected_start_months(models, months))
+               if scenario is not None else None)
     simulated, known, known_running = simulate_remaining(
         placements, as_at_day, models, simulations=int(simulations), seed=seed,
-        use_planned_ends=use_planned_ends, year=year)
+        use_planned_ends=use_planned_ends, year=year, start_changes=changes)
     lines = table.index
-    months = simulated.months
     remaining = np.zeros((len(lines), int(simulations), len(months)))
     process = np.zeros((len(lines), int(simulations)))
     running = np.zeros((len(lines), int(simulations)), dtype=np.int64)
@@ -153,8 +172,13 @@ def forecast_outturn(
     running[where] += simulated.running
     actual = table["actual_to_date"].to_numpy()
     paths = actual[:, None, None] + remaining
-    outturns = paths[:, :, -1] if len(months) else np.repeat(actual[:, None], simulations, 1)
     process = actual[:, None] + process
+    if scenario is not None and len(months):
+        before = paths[:, :, -1].copy()
+        adjust_spend(scenario, paths, running, SpendContext(lines, as_at_day, offsets, actual,
+                                                             models, seed))
+        process += paths[:, :, -1] - before  # the scenario's effect, simulation by simulation
+    outturns = paths[:, :, -1] if len(months) else np.repeat(actual[:, None], simulations, 1)
 
     out = table.drop(columns=["forecast"]).copy()
     out["committed"] = known[:, -1] if len(months) else 0.0
@@ -183,6 +207,8 @@ def forecast_outturn(
                      "planned end: their ends are drawn from their line's length of stay.")
     if not new_starts:
         notes.append("New starts are left out (--no-new-starts).")
+    if scenario is not None:
+        notes.append(f"Scenario applied: {scenario.name} ({len(scenario.changes)} changes).")
     return OutturnResult(lines=out, total=total, as_at=as_at_day, year=year,
                          interval=float(interval), simulations=int(simulations), notes=notes,
                          outturns=outturns, paths=paths, months=months,

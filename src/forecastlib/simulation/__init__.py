@@ -1,7 +1,19 @@
 """Simulation: the vectorised per-placement projection behind probabilistic outturns."""
 
-from forecastlib.simulation.engine import DemandModels, SimulatedOutturn, simulate_remaining
+from forecastlib.simulation.engine import (
+    DemandModels,
+    SimulatedOutturn,
+    StartChanges,
+    simulate_remaining,
+)
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
 
-__all__ = ["DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "simulate_remaining"]
+__all__ = [
+    "DemandModels",
+    "NewStarts",
+    "OpenBook",
+    "SimulatedOutturn",
+    "StartChanges",
+    "simulate_remaining",
+]

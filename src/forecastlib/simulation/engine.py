@@ -31,7 +31,14 @@ from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
 from forecastlib.streams import stream
 
-__all__ = ["DemandModels", "SimulatedOutturn", "simulate_remaining"]
+__all__ = [
+    "DemandModels",
+    "SimulatedOutturn",
+    "StartChanges",
+    "projected_start_months",
+    "remaining_grid",
+    "simulate_remaining",
+]
 
 
 @dataclass
@@ -51,6 +58,34 @@ class DemandModels:
             return cls(stays)
         return cls(stays, StartsModel().fit(placements, as_at),
                    PriceModel().fit(placements, as_at))
+
+
+@dataclass
+class StartChanges:
+    """Changes to new starts: rate factors by line and month, and moves between lines.
+
+    ``moves`` holds ``(from_line, to_line, shares)`` with ``shares`` the share of the
+    from-line's starts moved in each projected month (binomial thinning, so the moved
+    and kept starts are each Poisson when the counts are).
+    """
+
+    factors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    moves: list[tuple[tuple[str, str], tuple[str, str], np.ndarray]] = field(
+        default_factory=list)
+
+    def move(self, counts: np.ndarray, lines: list[tuple[str, str]], seed: int | None
+             ) -> np.ndarray:
+        counts = counts.copy()
+        for number, (source, target, shares) in enumerate(self.moves):
+            rng = stream(seed, source, "moves", number)
+            i, j = lines.index(source), lines.index(target)
+            moved = rng.binomial(counts[i], shares[None, :])
+            counts[i] -= moved
+            counts[j] += moved
+        return counts
+
+    def __bool__(self) -> bool:
+        return bool(self.factors or self.moves)
 
 
 @dataclass
@@ -88,7 +123,17 @@ class SimulatedOutturn:
         return self.paths[:, :, -1] if self.paths.shape[2] else np.zeros(self.paths.shape[:2])
 
 
-def _remaining_grid(as_at: np.datetime64, year: int) -> tuple[pd.PeriodIndex, np.ndarray]:
+def projected_start_months(models: DemandModels, months: pd.PeriodIndex) -> pd.PeriodIndex:
+    """The months new starts are projected for: after the starts model's last month of
+    data, to the year's last month."""
+    if models.starts is None or len(months) == 0:
+        return pd.PeriodIndex([], freq="M")
+    horizon = (months[-1] - models.starts.origin_).n
+    return (models.starts.future_months(horizon) if horizon > 0
+            else pd.PeriodIndex([], freq="M"))
+
+
+def remaining_grid(as_at: np.datetime64, year: int) -> tuple[pd.PeriodIndex, np.ndarray]:
     ends = month_ends(year)
     remaining = ends[ends > as_at]
     offsets = (remaining - as_at).astype("int64").astype(float)
@@ -140,8 +185,7 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
     starts, prices = models.starts, models.prices
     if starts is None or prices is None or len(months) == 0:
         return {}, pd.PeriodIndex([], freq="M")
-    horizon = (months[-1] - starts.origin_).n
-    future = starts.future_months(horizon) if horizon > 0 else pd.PeriodIndex([], freq="M")
+    future = projected_start_months(models, months)
     first = (future.start_time.to_numpy().astype("datetime64[D]") - as_at).astype(float)
     last = (future.end_time.normalize().to_numpy().astype("datetime64[D]")
             - as_at).astype(float)
@@ -168,6 +212,7 @@ def simulate_remaining(
     seed: int | None,
     use_planned_ends: bool = True,
     year: int | None = None,
+    start_changes: StartChanges | None = None,
 ) -> tuple[SimulatedOutturn, pd.DataFrame, pd.DataFrame]:
     """Simulate every line's remaining spend and year-end placements.
 
@@ -180,9 +225,12 @@ def simulate_remaining(
         remaining month-end (columns).
     known_running : Series-like DataFrame
         Placements with a known end still running on the last day, per line.
+
+    ``start_changes`` (from a scenario) scales start rates and moves starts between
+    lines before new placements are drawn.
     """
     as_at_day, year = resolve_year(as_at, year)
-    months, offsets = _remaining_grid(as_at_day, year)
+    months, offsets = remaining_grid(as_at_day, year)
     accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
     known = known_paths(placements, accrued, as_at_day, offsets)
     year_end = np.datetime64(fy_end(year), "D")
@@ -207,10 +255,14 @@ def simulate_remaining(
     counts = plug_counts = None
     if new:
         horizon = len(start_months)
-        counts = models.starts.simulate(horizon, simulations, seed)
+        factors = start_changes.factors if start_changes else None
+        counts = models.starts.simulate(horizon, simulations, seed, rate_factors=factors)
         plug_counts = models.starts.simulate(horizon, simulations, seed,
-                                             parameter_uncertainty=False)
+                                             parameter_uncertainty=False, rate_factors=factors)
         start_lines = list(models.starts.fits_.index)
+        if start_changes:
+            counts = start_changes.move(counts, start_lines, seed)
+            plug_counts = start_changes.move(plug_counts, start_lines, seed)
     for position, line in enumerate(lines):
         if line in books:
             book = books[line]
