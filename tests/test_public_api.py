@@ -28,7 +28,9 @@ PUBLIC = {
     # scenarios
     "DemandGrowth", "EndPlacements", "ExtraPlacements", "MixShift", "Savings", "Scenario",
     "ScenarioError", "UnitCostChange", "compare", "load_scenario", "merge_scenarios",
-    "plot_fan_chart",
+    "OutturnSurface", "goal_seek", "placements_before_red", "share_to_balance", "sobol_table",
+    "tornado",
+    "plot_fan_chart", "plot_tornado",
     # SSDA903
     "DEFAULT_PRICES", "place_category", "read_ssda903",
 }

@@ -6,7 +6,7 @@ from forecastlib.report.key_activity import (
     key_activity,
     volume_price_split,
 )
-from forecastlib.report.plots import plot_fan_chart
+from forecastlib.report.plots import plot_fan_chart, plot_tornado
 from forecastlib.report.tables import format_key_activity, format_outturn, gbp_thousands
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "gbp_thousands",
     "key_activity",
     "plot_fan_chart",
+    "plot_tornado",
     "result_to_csv",
     "result_to_json_dict",
     "volume_price_split",

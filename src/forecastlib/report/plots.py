@@ -13,7 +13,7 @@ from forecastlib.outturn.result import OutturnResult
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["plot_fan_chart"]
+__all__ = ["plot_fan_chart", "plot_tornado"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -53,4 +53,31 @@ def plot_fan_chart(result: OutturnResult, line: tuple[str, str] | None = None, *
                  + f": cumulative spend, as at {result.as_at}")
     ax.set_ylabel("GBP")
     ax.legend(loc="upper left")
+    return ax
+
+
+def plot_tornado(table: object, *, ax: Axes | None = None, **style: Any) -> Axes:
+    """A tornado chart of :func:`forecastlib.tornado`'s table: each assumption's low and
+    high expected total outturn around the base, largest swing on top.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    base = table.attrs.get("base", float((table["outturn_low"] + table["outturn_high"]).mean()
+                                         / 2))
+    ordered = table.iloc[::-1]
+    positions = range(len(ordered))
+    low = ordered["outturn_low"] - base
+    high = ordered["outturn_high"] - base
+    ax.barh(list(positions), low.to_numpy(), color=style.pop("low_color", "tab:blue"),
+            label="low")
+    ax.barh(list(positions), high.to_numpy(), color=style.pop("high_color", "tab:red"),
+            label="high")
+    ax.set_yticks(list(positions), [str(name) for name in ordered.index])
+    ax.axvline(0, color="0.3", linewidth=1)
+    ax.set_xlabel("change in expected total outturn (GBP)")
+    ax.set_title("Sensitivity of the outturn (one assumption at a time)")
+    ax.legend(loc="lower right")
     return ax

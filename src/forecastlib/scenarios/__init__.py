@@ -13,17 +13,31 @@ from forecastlib.scenarios.schema import (
     load_scenario,
     merge_scenarios,
 )
+from forecastlib.scenarios.sensitivity import (
+    OutturnSurface,
+    goal_seek,
+    placements_before_red,
+    share_to_balance,
+    sobol_table,
+    tornado,
+)
 
 __all__ = [
     "DemandGrowth",
     "EndPlacements",
     "ExtraPlacements",
     "MixShift",
+    "OutturnSurface",
     "Savings",
     "Scenario",
     "ScenarioError",
     "UnitCostChange",
     "compare",
+    "goal_seek",
     "load_scenario",
     "merge_scenarios",
+    "placements_before_red",
+    "share_to_balance",
+    "sobol_table",
+    "tornado",
 ]

@@ -99,8 +99,7 @@ def start_changes(scenario: Scenario, models: DemandModels, months: pd.PeriodInd
                 base = changes.factors.get(line, np.ones(len(months)))
                 changes.factors[line] = base * (1 + share * change.percent / 100)
         elif isinstance(change, MixShift):
-            source = (change.service, change.from_category)
-            target = (change.service, change.to_category)
+            source, target = change.source, change.target
             for key, line in (("from_category", source), ("to_category", target)):
                 if line not in lines:
                     raise ScenarioError(f"changes[{position}] (mix_shift) key {key!r}: "

@@ -92,13 +92,22 @@ class MixShift(_Change):
     service: str = Field(min_length=1)
     from_category: str = Field(min_length=1)
     to_category: str = Field(min_length=1)
+    to_service: str | None = Field(None, description="default: the same service")
     share: float = Field(gt=0, le=1)
     start: dt.date
 
+    @property
+    def source(self) -> tuple[str, str]:
+        return (self.service, self.from_category)
+
+    @property
+    def target(self) -> tuple[str, str]:
+        return (self.to_service or self.service, self.to_category)
+
     @model_validator(mode="after")
     def _different(self) -> MixShift:
-        if self.from_category == self.to_category:
-            raise ValueError("from_category and to_category must differ")
+        if self.source == self.target:
+            raise ValueError("the shift must move starts to a different line")
         return self
 
 

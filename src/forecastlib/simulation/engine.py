@@ -35,6 +35,7 @@ __all__ = [
     "DemandModels",
     "SimulatedOutturn",
     "StartChanges",
+    "open_books",
     "projected_start_months",
     "remaining_grid",
     "simulate_remaining",
@@ -161,8 +162,9 @@ def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datet
     return pd.DataFrame(summed, index=lines)
 
 
-def _open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
-                offsets: np.ndarray, stays: LengthOfStayModel) -> dict[tuple, OpenBook]:
+def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
+               offsets: np.ndarray, stays: LengthOfStayModel) -> dict[tuple, OpenBook]:
+    """One :class:`OpenBook` per line of the open placements with no known end."""
     open_rows = ((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
                  & (accrued["days_committed"].to_numpy() > 0))
     rows = placements[open_rows]
@@ -242,7 +244,7 @@ def simulate_remaining(
     known_running = pd.Series(np.bincount(codes, weights=known_mask & still_running & started,
                                           minlength=len(all_lines)), index=all_lines)
 
-    books = _open_books(placements, accrued, as_at_day, offsets, models.stays)
+    books = open_books(placements, accrued, as_at_day, offsets, models.stays)
     notes: list[str] = []
     new, start_months = _new_starts(models, as_at_day, months, offsets, notes)
     lines = sorted(set(books) | set(new))
