@@ -73,3 +73,17 @@ def test_goal_seek_and_its_helpers(sample, surface_case):
                                 "2017-11-01", models=models, actuals=sample.actuals,
                                 simulations=200, lines=[target])
     assert 0 < share < 1
+
+
+def test_savings_delivery_is_an_assumption_with_a_savings_plan(sample, surface_case):
+    models, result, _ = surface_case
+    plan = fl.Scenario.model_validate({"name": "plan", "changes": [
+        {"kind": "savings", "service": "Learning Disability", "category": "Residential",
+         "amount": 365_000, "start": "2018-01-01"}]})
+    surface = fl.OutturnSurface.from_forecast(result, sample.placements, models,
+                                              simulations=200, seed=2, savings=plan)
+    assert "savings" in surface.parameters()
+    none, all_of_it = surface.total({"savings": np.array([0.0, 1.0])})
+    assert none - all_of_it == pytest.approx(1000 * 90)
+    table = fl.tornado(surface, {"savings": (0.0, 1.0)})
+    assert table.loc["savings", "swing"] == pytest.approx(90_000)

@@ -29,6 +29,7 @@ from forecastlib.accrual import accrue
 from forecastlib.accrual.engine import resolve_year
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
+from forecastlib.scenarios.schema import Savings, Scenario
 from forecastlib.simulation.engine import (
     DemandModels,
     open_books,
@@ -69,12 +70,17 @@ class OutturnSurface:
     open_grid: np.ndarray  # (lines, len(STAY_GRID))
     new_grid: np.ndarray  # (lines, len(STAY_GRID))
     new_years: np.ndarray  # mean years after as_at of new starts' spend
+    savings: np.ndarray | None = None  # planned savings still to come this year, per line
 
     @classmethod
     def from_forecast(cls, result: OutturnResult, placements: pd.DataFrame,
-                      models: DemandModels, simulations: int = 1000, seed: int | None = 0
-                      ) -> OutturnSurface:
-        """Build the surface for the lines of ``result`` from the same models."""
+                      models: DemandModels, simulations: int = 1000, seed: int | None = 0,
+                      savings: Scenario | None = None) -> OutturnSurface:
+        """Build the surface for the lines of ``result`` from the same models.
+
+        ``savings``: a scenario whose ``savings`` changes form the savings plan; the
+        ``savings`` assumption is then the share of it delivered (1 = all of it).
+        """
         simulated, known, _ = simulate_remaining(placements, result.as_at, models,
                                                  simulations=simulations, seed=seed)
         lines = result.lines.index
@@ -101,13 +107,24 @@ class OutturnSurface:
                                                  book.month_ends).expected_cost()[0]
                 if base_stay > 0 and horizon:
                     new_grid[row, k] = new_mean * _truncated_stay(scaled, horizon) / base_stay
+        planned = None
+        if savings is not None:
+            planned = np.zeros(count)
+            year_end = pd.Timestamp(f"{result.year + 1}-03-31")
+            for change in savings.changes:
+                if isinstance(change, Savings) and (change.service, change.category) in lines:
+                    first = max(pd.Timestamp(change.start), pd.Timestamp(result.as_at)
+                                + pd.Timedelta(days=1))
+                    days = max((year_end - first).days + 1, 0)
+                    daily = change.amount / (365.0 if change.per == "year" else 7.0)
+                    planned[lines.get_loc((change.service, change.category))] += daily * days
         return cls(lines, result.lines["budget"].to_numpy(dtype=float),
                    result.lines["actual_to_date"].to_numpy(dtype=float), known_total,
-                   open_grid, new_grid, np.full(count, horizon / 2 / 365.25))
+                   open_grid, new_grid, np.full(count, horizon / 2 / 365.25), planned)
 
     def parameters(self) -> list[str]:
         """Names of the assumptions: ``price|...``, ``starts|...``, ``stay|...`` per line
-        (``service / category``) and ``inflation``."""
+        (``service / category``), ``inflation`` and, with a savings plan, ``savings``."""
         names = []
         for service, category in self.lines:
             if self.known[self.lines.get_loc((service, category))] or self.open_grid[
@@ -115,13 +132,14 @@ class OutturnSurface:
                     self.lines.get_loc((service, category))].any():
                 label = f"{service} / {category}"
                 names += [f"price|{label}", f"starts|{label}", f"stay|{label}"]
-        return [*names, "inflation"]
+        return [*names, "inflation", *(["savings"] if self.savings is not None else [])]
 
     def evaluate(self, values: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Expected outturn per line, shape ``(samples, lines)``.
 
         ``values`` maps assumption names to arrays of samples (multipliers, 1 = as
-        fitted; ``inflation`` is an additive change in the yearly rate, 0 = as fitted).
+        fitted; ``inflation`` is an additive change in the yearly rate, 0 = as fitted;
+        ``savings`` the share of the savings plan delivered, 1 = all).
         """
         values = values or {}
         size = max((np.size(v) for v in values.values()), default=1)
@@ -130,7 +148,7 @@ class OutturnSurface:
         starts = np.ones((size, count))
         stay = np.ones((size, count))
         for name, value in values.items():
-            if name == "inflation":
+            if name in ("inflation", "savings"):
                 continue
             kind, _, label = name.partition("|")
             service, _, category = label.partition(" / ")
@@ -144,10 +162,23 @@ class OutturnSurface:
         new_cost = np.column_stack([np.interp(stay[:, i], STAY_GRID, self.new_grid[i])
                                     for i in range(count)])
         growth = (1 + inflation) ** self.new_years[None, :]
-        return self.actual + price * (self.known + open_cost + starts * growth * new_cost)
+        outturn = self.actual + price * (self.known + open_cost + starts * growth * new_cost)
+        if "savings" in values:
+            if self.savings is None:
+                raise KeyError("unknown assumption 'savings': build the surface with a "
+                               "savings plan (from_forecast(..., savings=scenario))")
+            delivered = np.asarray(values["savings"], dtype=float).reshape(-1, 1)
+            outturn = outturn - delivered * self.savings[None, :]
+        return outturn
 
     def total(self, values: dict[str, np.ndarray] | None = None) -> np.ndarray:
-        """Expected total outturn, shape ``(samples,)``."""
+        """Expected total outturn, shape ``(samples,)``.
+
+        With a savings plan and no ``savings`` value, the plan is taken as delivered.
+        """
+        values = dict(values or {})
+        if self.savings is not None:
+            values.setdefault("savings", np.ones(1))
         return self.evaluate(values).sum(axis=1)
 
 
