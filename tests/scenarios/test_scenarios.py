@@ -19,8 +19,8 @@ HOMES = ("LAC Placements", "Residential homes")
 
 
 @pytest.fixture(scope="module")
-def fitted(sample):
-    models = fl.DemandModels.fit(sample.placements, sample.as_at)
+def fitted(sample, sample_models):
+    models = sample_models
     base = fl.forecast_outturn(sample.placements, sample.budget, sample.as_at,
                                actuals=sample.actuals, simulations=400, seed=3, models=models)
     return models, base

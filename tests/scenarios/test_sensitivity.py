@@ -11,8 +11,8 @@ HOMES = ("LAC Placements", "Residential homes")
 
 
 @pytest.fixture(scope="module")
-def surface_case(sample):
-    models = fl.DemandModels.fit(sample.placements, sample.as_at)
+def surface_case(sample, sample_models):
+    models = sample_models
     result = fl.forecast_outturn(sample.placements, sample.budget, sample.as_at,
                                  actuals=sample.actuals, simulations=600, seed=2, models=models)
     surface = fl.OutturnSurface.from_forecast(result, sample.placements, models,

@@ -64,25 +64,26 @@ class ExtraPlacements(_Change):
     duration_weeks: float | None = Field(None, gt=0, description="default: fitted stay")
 
 
-class DemandGrowth(_Change):
-    """A percent change in the rate of new starts, from a date."""
+class _PercentChange(_Change):
+    """A percent change on the lines matching ``service`` / ``category`` from a date."""
 
-    kind: Literal["demand_growth"]
     service: str = Field(min_length=1, description="a service or '*'")
     category: str = Field("*", min_length=1, description="a category or '*'")
     percent: float = Field(gt=-100)
     start: dt.date
 
 
-class UnitCostChange(_Change):
+class DemandGrowth(_PercentChange):
+    """A percent change in the rate of new starts, from a date."""
+
+    kind: Literal["demand_growth"]
+
+
+class UnitCostChange(_PercentChange):
     """A percent change in prices (existing and new placements), from a date."""
 
     future_only: ClassVar[bool] = False
     kind: Literal["unit_cost_change"]
-    service: str = Field(min_length=1, description="a service or '*'")
-    category: str = Field("*", min_length=1, description="a category or '*'")
-    percent: float = Field(gt=-100)
-    start: dt.date
 
 
 class MixShift(_Change):
