@@ -11,8 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.accrual.engine import accrue, accrue_by_period, resolve_year
-from forecastlib.accrual.rates import EndBasis
+from forecastlib.accrual.engine import (
+    accrue,
+    accrue_by_period,
+    open_without_end,
+    resolve_year,
+)
 from forecastlib.calendar import days_in_financial_year
 from forecastlib.lines import line_codes
 
@@ -89,9 +93,7 @@ def line_activity(
         out["average_unit_cost"] = weighted_cost / out["placement_days"].to_numpy()
         out["average_weekly_cost"] = out["gross_year"] / (out["placement_days"] / 7.0)
     out["unit"] = _line_units(placements["unit"], codes, count)
-    running_on = (accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN) & (
-        accrued["days_committed"].to_numpy() > 0
-    )
+    running_on = open_without_end(accrued)
     out["open_without_end"] = np.bincount(codes, weights=running_on,
                                           minlength=count).astype(np.int64)
     out.attrs.update(as_at=as_at_day, year=year)

@@ -18,7 +18,7 @@ import pandas as pd
 from forecastlib.accrual.rates import OPEN_END, EndBasis, PriceTerms, effective_ends, price_terms
 from forecastlib.calendar import financial_year, fy_end, fy_start, month_starts, overlap_days
 
-__all__ = ["accrue", "accrue_by_period", "period_days", "resolve_year"]
+__all__ = ["accrue", "accrue_by_period", "open_without_end", "period_days", "resolve_year"]
 
 
 def resolve_year(as_at: object, year: int | None = None) -> tuple[np.datetime64, int]:
@@ -112,6 +112,16 @@ def accrue(
     out["net_year"] = out["net_to_date"] + out["net_committed"]
     out.attrs.update(as_at=as_at_day, year=year, use_planned_ends=use_planned_ends)
     return out
+
+
+def open_without_end(accrued: pd.DataFrame) -> np.ndarray:
+    """Placements of an :func:`accrue` table that run past ``as_at`` with no known end.
+
+    These are the ones the commitment basis runs to year-end and the outturn simulation
+    ends by their line's length of stay.
+    """
+    return ((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
+            & (accrued["days_committed"].to_numpy() > 0))
 
 
 def period_days(

@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.accrual import accrue
-from forecastlib.accrual.engine import resolve_year
-from forecastlib.accrual.rates import EndBasis
+from forecastlib.accrual.engine import open_without_end, resolve_year
 from forecastlib.budget import SpendProfile
 from forecastlib.errors import ConfigError
 from forecastlib.outturn.deterministic import deterministic_outturn, outturn_total
@@ -144,9 +143,8 @@ def forecast_outturn(
                                   use_planned_ends=use_planned_ends, policy=policy,
                                   profile=profile)
     accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
-    open_without_end = ((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
-                        & (accrued["days_committed"].to_numpy() > 0))
-    if not new_starts and not open_without_end.any() and scenario is None:
+    open_rows = open_without_end(accrued)
+    if not new_starts and not open_rows.any() and scenario is None:
         return _exact(table, policy, interval)
 
     models = models or DemandModels.fit(placements, as_at_day, new_starts=new_starts)
@@ -202,8 +200,8 @@ def forecast_outturn(
     }, name=("Total", ""), dtype=object)
     notes = [note for note in table.attrs["notes"] if "committed to the end" not in note]
     notes += simulated.notes
-    if open_without_end.any():
-        notes.append(f"{int(open_without_end.sum())} open placements have no end date or usable "
+    if open_rows.any():
+        notes.append(f"{int(open_rows.sum())} open placements have no end date or usable "
                      "planned end: their ends are drawn from their line's length of stay.")
     if not new_starts:
         notes.append("New starts are left out (--no-new-starts).")

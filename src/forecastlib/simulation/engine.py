@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecastlib.accrual.engine import accrue, resolve_year
-from forecastlib.accrual.rates import EndBasis, price_terms
+from forecastlib.accrual.engine import accrue, open_without_end, resolve_year
+from forecastlib.accrual.rates import price_terms
 from forecastlib.calendar import fy_end, month_ends, overlap_days
 from forecastlib.demand import LengthOfStayModel, PriceModel, StartsModel
 from forecastlib.lines import line_codes
@@ -145,8 +145,7 @@ def remaining_grid(as_at: np.datetime64, year: int) -> tuple[pd.PeriodIndex, np.
 def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
                 offsets: np.ndarray) -> pd.DataFrame:
     """Exact remaining cost of placements with a known end, per line and month-end."""
-    known = ~((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
-              & (accrued["days_committed"].to_numpy() > 0))
+    known = ~open_without_end(accrued)
     rows = placements[known]
     codes, lines = line_codes(rows)
     if len(rows) == 0 or len(offsets) == 0:
@@ -165,8 +164,7 @@ def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datet
 def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
                offsets: np.ndarray, stays: LengthOfStayModel) -> dict[tuple, OpenBook]:
     """One :class:`OpenBook` per line of the open placements with no known end."""
-    open_rows = ((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
-                 & (accrued["days_committed"].to_numpy() > 0))
+    open_rows = open_without_end(accrued)
     rows = placements[open_rows]
     if rows.empty:
         return {}
@@ -238,8 +236,7 @@ def simulate_remaining(
     year_end = np.datetime64(fy_end(year), "D")
     still_running = accrued["effective_end"].to_numpy(dtype="datetime64[D]") >= year_end
     started = placements["start_date"].to_numpy(dtype="datetime64[D]") <= year_end
-    known_mask = ~((accrued["end_basis"].cat.codes.to_numpy() == EndBasis.OPEN)
-                   & (accrued["days_committed"].to_numpy() > 0))
+    known_mask = ~open_without_end(accrued)
     codes, all_lines = line_codes(placements)
     known_running = pd.Series(np.bincount(codes, weights=known_mask & still_running & started,
                                           minlength=len(all_lines)), index=all_lines)
