@@ -155,7 +155,7 @@ def forecast_outturn(
                if scenario is not None else None)
     simulated, known, known_running = simulate_remaining(
         placements, as_at_day, models, simulations=int(simulations), seed=seed,
-        use_planned_ends=use_planned_ends, year=year, start_changes=changes)
+        use_planned_ends=use_planned_ends, year=year, start_changes=changes, accrued=accrued)
     lines = table.index
     remaining = np.zeros((len(lines), int(simulations), len(months)))
     process = np.zeros((len(lines), int(simulations)))

@@ -213,6 +213,7 @@ def simulate_remaining(
     use_planned_ends: bool = True,
     year: int | None = None,
     start_changes: StartChanges | None = None,
+    accrued: pd.DataFrame | None = None,
 ) -> tuple[SimulatedOutturn, pd.DataFrame, pd.DataFrame]:
     """Simulate every line's remaining spend and year-end placements.
 
@@ -227,11 +228,13 @@ def simulate_remaining(
         Placements with a known end still running on the last day, per line.
 
     ``start_changes`` (from a scenario) scales start rates and moves starts between
-    lines before new placements are drawn.
+    lines before new placements are drawn. ``accrued``, if the caller already has
+    :func:`~forecastlib.accrual.accrue` of the same placements and options, is reused.
     """
     as_at_day, year = resolve_year(as_at, year)
     months, offsets = remaining_grid(as_at_day, year)
-    accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
+    if accrued is None:
+        accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
     known = known_paths(placements, accrued, as_at_day, offsets)
     year_end = np.datetime64(fy_end(year), "D")
     still_running = accrued["effective_end"].to_numpy(dtype="datetime64[D]") >= year_end
