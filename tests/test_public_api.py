@@ -28,6 +28,7 @@ PUBLIC = {
     # scenarios
     "DemandGrowth", "EndPlacements", "ExtraPlacements", "MixShift", "Savings", "Scenario",
     "ScenarioError", "UnitCostChange", "compare", "load_scenario", "merge_scenarios",
+    # whatif
     "OutturnSurface", "goal_seek", "placements_before_red", "share_to_balance", "sobol_table",
     "tornado",
     "plot_fan_chart", "plot_tornado",
@@ -35,7 +36,7 @@ PUBLIC = {
     "DEFAULT_PRICES", "place_category", "read_ssda903",
 }
 SUBPACKAGES = ["accrual", "budget", "datasets", "demand", "outturn", "records", "report",
-               "scenarios", "simulation"]
+               "scenarios", "simulation", "whatif"]
 
 
 def test_top_level_names_are_pinned():

@@ -30,6 +30,7 @@ from forecastlib import (
     report,
     scenarios,
     simulation,
+    whatif,
 )
 from forecastlib.accrual import *  # noqa: F403
 from forecastlib.budget import *  # noqa: F403
@@ -42,6 +43,7 @@ from forecastlib.records import *  # noqa: F403
 from forecastlib.report import *  # noqa: F403
 from forecastlib.scenarios import *  # noqa: F403
 from forecastlib.simulation import *  # noqa: F403
+from forecastlib.whatif import *  # noqa: F403
 
 try:
     __version__ = version("forecastlib")
@@ -65,4 +67,5 @@ __all__ = [
     *report.__all__,
     *scenarios.__all__,
     *simulation.__all__,
+    *whatif.__all__,
 ]

@@ -12,7 +12,8 @@ from builders import book, budget_book
 
 import forecastlib as fl
 from forecastlib.cli import main
-from forecastlib.scenarios import ScenarioError, compare, load_scenario
+from forecastlib.scenarios import ScenarioError, load_scenario
+from forecastlib.whatif import compare
 
 AS_AT = "2017-10-31"
 HOMES = ("LAC Placements", "Residential homes")

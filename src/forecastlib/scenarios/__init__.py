@@ -1,6 +1,6 @@
-"""Scenarios: what-if changes applied on top of the outturn forecast."""
+"""Scenarios: what-if changes to the forecast's inputs (the record, start rates and moves,
+spend paths). Comparing and probing forecasts lives a layer up, in :mod:`forecastlib.whatif`."""
 
-from forecastlib.scenarios.compare import compare
 from forecastlib.scenarios.schema import (
     DemandGrowth,
     EndPlacements,
@@ -13,31 +13,16 @@ from forecastlib.scenarios.schema import (
     load_scenario,
     merge_scenarios,
 )
-from forecastlib.scenarios.sensitivity import (
-    OutturnSurface,
-    goal_seek,
-    placements_before_red,
-    share_to_balance,
-    sobol_table,
-    tornado,
-)
 
 __all__ = [
     "DemandGrowth",
     "EndPlacements",
     "ExtraPlacements",
     "MixShift",
-    "OutturnSurface",
     "Savings",
     "Scenario",
     "ScenarioError",
     "UnitCostChange",
-    "compare",
-    "goal_seek",
     "load_scenario",
     "merge_scenarios",
-    "placements_before_red",
-    "share_to_balance",
-    "sobol_table",
-    "tornado",
 ]

@@ -27,6 +27,7 @@ from scipy import optimize, stats
 
 from forecastlib.accrual import accrue
 from forecastlib.accrual.engine import resolve_year
+from forecastlib.outturn import forecast_outturn
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
 from forecastlib.scenarios.schema import Savings, Scenario
@@ -275,8 +276,6 @@ def share_to_balance(placements: pd.DataFrame, budget: pd.DataFrame, as_at: obje
     Each evaluation is a full forecast with the same seed (common random numbers);
     ``ValueError`` says which outturns shares of 0 and 1 give when no share balances.
     """
-    from forecastlib.outturn import forecast_outturn
-    from forecastlib.scenarios.schema import Scenario
 
     def combined_variance(share: float) -> float:
         scenario = None
