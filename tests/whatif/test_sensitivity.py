@@ -67,9 +67,8 @@ def test_goal_seek_and_its_helpers(sample, surface_case):
     red_at = max(0.05 * row["budget"], 50_000)
     assert row["mean"] + extra * 700 / 7 * 151 - row["budget"] == pytest.approx(red_at)
     assert fl.placements_before_red(result, HOMES, 3000, "2017-11-01", 10) == 0.0
-    target = ("In-house Fostering", "In-house fostering - Basic")
-    share = fl.share_to_balance(sample.placements, sample.budget, sample.as_at,
-                                ("LAC Placements", "Independent Fostering"), target,
+    target = ("In-house Fostering", "In-house residential")  # under budget in the sample
+    share = fl.share_to_balance(sample.placements, sample.budget, sample.as_at, HOMES, target,
                                 "2017-11-01", models=models, actuals=sample.actuals,
                                 simulations=200, lines=[target])
     assert 0 < share < 1

@@ -13,12 +13,25 @@ For each line in :data:`~forecastlib.datasets.catalogue.CATEGORIES`:
 * hourly packages draw their hours a week; some episodes carry a client contribution;
 * open episodes at ``as_at`` get a planned end for a share of them (near their true
   end; SEN at the end of an academic year), and a few placements already agreed to
-  start after ``as_at`` are in the record, as in a real commitment record.
+  start after ``as_at`` are in the record, as in a real commitment record;
+* a line may have ``high_cost_arrivals``: placements at two to three times its price
+  started in the four months before ``as_at`` (the seeds' "additional high cost
+  placements made during the month").
 
 Episodes that ended before the history starts are left out, as a case-management
-system migrated in April of the first history year would hold them. The budget is the
-seed's; ledger actuals are the record's monthly accruals with small timing noise, plus
-spend on the lump lines.
+system migrated in April of the first history year would hold them.
+
+**The budget** is set as a council sets it in the spring, from the run rate of the last
+quarter of the previous financial year (January to March): ``budget_placements`` is
+that quarter's average placements (placement-days / days) grown by the line's
+``budget_growth`` (the demand growth the council allows for) and rounded to whole
+placements (at least one); ``budget_unit_cost`` is the quarter's average unit cost
+(weighted by placement-days) plus the line's ``uplift`` (2%: inflation); hourly lines
+budget the quarter's average hours a week. Lines with client contributions carry an
+approved ``annual_budget`` net of the quarter's income share, rounded to GBP 1k. Lump
+lines (growth, savings targets) have an ``annual_budget`` only. Ledger actuals are the
+record's monthly accruals with small timing noise, plus what is booked against the lump
+lines.
 
 Run ``python -m forecastlib.datasets.synthetic DIRECTORY`` to write the CSV files; the
 files shipped in ``forecastlib/datasets/data`` are exactly this output for the default
@@ -35,8 +48,9 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.accrual import line_costs_by_period
-from forecastlib.calendar import financial_year, fy_start, period_of
+from forecastlib.calendar import financial_year, fy_start, overlap_days, period_of
 from forecastlib.datasets.catalogue import CATEGORIES, LUMP_LINES, CategorySpec
+from forecastlib.lines import line_codes
 from forecastlib.records import read_placements
 
 __all__ = ["DEFAULT_AS_AT", "DEFAULT_SEED", "SyntheticCounty", "generate_county"]
@@ -106,6 +120,18 @@ def _prices(spec: CategorySpec, rng: np.random.Generator, starts: np.ndarray,
     return np.round(price, 2)
 
 
+def _high_cost_arrivals(spec: CategorySpec, rng: np.random.Generator, as_at: np.datetime64,
+                        starts: np.ndarray, ends: np.ndarray,
+                        prices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add placements at 2-3x the line's price started in the 4 months to ``as_at``."""
+    count = spec.high_cost_arrivals
+    new_starts = as_at - rng.integers(0, 122, count)
+    stays = np.maximum(_stays(spec, rng, count), (as_at - new_starts).astype("int64") + 60)
+    new_prices = np.round(spec.price * rng.uniform(2.0, 3.0, count), 2)
+    return (np.concatenate([starts, new_starts]), np.concatenate([ends, new_starts + stays - 1]),
+            np.concatenate([prices, new_prices]))
+
+
 def _category_episodes(spec: CategorySpec, rng: np.random.Generator,
                        as_at: np.datetime64) -> pd.DataFrame:
     history_start = np.datetime64(fy_start(HISTORY_START_YEAR), "D")
@@ -114,6 +140,8 @@ def _category_episodes(spec: CategorySpec, rng: np.random.Generator,
     starts = _starts(spec, rng, first, last, as_at)
     ends = starts + _stays(spec, rng, starts.size) - 1
     prices = _prices(spec, rng, starts, as_at)
+    if spec.high_cost_arrivals:
+        starts, ends, prices = _high_cost_arrivals(spec, rng, as_at, starts, ends, prices)
     keep = ends >= history_start
     starts, ends, prices = starts[keep], ends[keep], prices[keep]
     future_start = starts > as_at
@@ -167,24 +195,60 @@ def _paired(spec: CategorySpec, base: pd.DataFrame, rng: np.random.Generator,
     return paired
 
 
-def _net_budget(spec: CategorySpec) -> float:
-    """Approved net budget of a line with client contributions (rounded to GBP 1k)."""
-    if spec.income_share == 0 or spec.unit == "year":
-        return np.nan
-    gross = (spec.budget_placements * spec.budget_unit_cost * spec.units_per_week
-             * spec.weeks_per_year)
-    return float(np.round(gross * (1 - spec.income_share * spec.income_ratio), -3))
+def _run_rate(placements: pd.DataFrame, first: np.datetime64,
+              last: np.datetime64) -> pd.DataFrame:
+    """Per line over ``first..last``: average placements, day-weighted unit cost, hours a
+    week and the income share of gross cost (from the closed record, vectorised)."""
+    record = read_placements(placements, name="placements.csv")
+    codes, lines = line_codes(record)
+    ends = record["end_date"].to_numpy(dtype="datetime64[D]")
+    ends = np.where(np.isnat(ends), last, ends)
+    days = overlap_days(record["start_date"].to_numpy(dtype="datetime64[D]"), ends,
+                        first, last).astype("float64")
+    hours, cost = record["units_per_week"].to_numpy(), record["unit_cost"].to_numpy()
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=values * days, minlength=len(lines))
+
+    placement_days = total(np.ones(len(record)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gross = total(cost * hours * record["weeks_per_year"].to_numpy() / 52)
+        return pd.DataFrame({
+            "average": placement_days / (int((last - first).astype("int64")) + 1),
+            "unit_cost": total(cost) / placement_days,
+            "hours": total(hours) / placement_days,
+            "income_share": total(record["income_per_week"].to_numpy()) / gross,
+        }, index=lines)
 
 
-def _budget() -> pd.DataFrame:
-    rows = [{
-        "service": s.service, "category": s.category,
-        "budget_placements": s.budget_placements, "budget_unit_cost": s.budget_unit_cost,
-        "unit": s.unit, "units_per_week": s.units_per_week if s.unit == "hour" else 1.0,
-        "weeks_per_year": s.weeks_per_year, "annual_budget": _net_budget(s),
-    } for s in CATEGORIES]
-    rows += [{"service": service, "category": category, "annual_budget": amount}
-             for service, category, amount in LUMP_LINES]
+def _budget(placements: pd.DataFrame, as_at: np.datetime64) -> pd.DataFrame:
+    """The budget a council sets in the spring from the run rate of January to March."""
+    year_start = np.datetime64(fy_start(financial_year(as_at)), "D")
+    base = _run_rate(placements, year_start - np.timedelta64(90, "D"),
+                     year_start - np.timedelta64(1, "D"))
+    rows = []
+    for s in CATEGORIES:
+        line = (s.service, s.category)
+        seen = base.loc[line] if line in base.index else None
+        if seen is None or not seen["average"] > 0:  # nothing running: provide for one
+            seen = pd.Series({"average": 1.0, "unit_cost": s.price, "hours": s.units_per_week,
+                              "income_share": 0.0})
+        hourly = s.unit == "hour"
+        row = {
+            "service": s.service, "category": s.category,
+            "budget_placements": max(1.0, float(np.round(seen["average"]
+                                                         * (1 + s.budget_growth)))),
+            "budget_unit_cost": float(np.round(seen["unit_cost"] * (1 + s.uplift), 2)),
+            "unit": s.unit, "units_per_week": float(np.round(seen["hours"], 1)) if hourly else 1.0,
+            "weeks_per_year": s.weeks_per_year, "annual_budget": np.nan,
+        }
+        if seen["income_share"] > 0:
+            gross = (row["budget_placements"] * row["budget_unit_cost"]
+                     * row["units_per_week"] * s.weeks_per_year)
+            row["annual_budget"] = float(np.round(gross * (1 - seen["income_share"]), -3))
+        rows.append(row)
+    rows += [{"service": lump.service, "category": lump.category,
+              "annual_budget": lump.annual_budget} for lump in LUMP_LINES]
     budget = pd.DataFrame(rows)
     return budget[["service", "category", "budget_placements", "budget_unit_cost", "unit",
                    "units_per_week", "weeks_per_year", "annual_budget"]]
@@ -198,9 +262,11 @@ def _actuals(placements: pd.DataFrame, as_at: np.datetime64,
     ledger = by_period.loc[:, 1:closed].stack().rename("amount").reset_index()
     ledger["amount"] = np.round(ledger["amount"] * rng.normal(1.0, 0.01, len(ledger)), 2)
     lumps = []
-    for service, category, amount in LUMP_LINES:
-        monthly = amount / 12 * rng.normal(0.6, 0.3, closed)
-        lumps.append(pd.DataFrame({"service": service, "category": category,
+    for lump in LUMP_LINES:
+        if lump.booked_share == 0:
+            continue
+        monthly = lump.annual_budget / 12 * lump.booked_share * rng.normal(1.0, 0.2, closed)
+        lumps.append(pd.DataFrame({"service": lump.service, "category": lump.category,
                                    "period": np.arange(1, closed + 1),
                                    "amount": np.round(monthly, 2)}))
     ledger = pd.concat([ledger, *lumps], ignore_index=True)
@@ -249,7 +315,7 @@ def generate_county(seed: int = DEFAULT_SEED, as_at: str = DEFAULT_AS_AT) -> Syn
     for column in ("start_date", "end_date", "planned_end_date"):
         episodes[column] = pd.to_datetime(episodes[column]).dt.strftime("%Y-%m-%d").fillna("")
     actuals = _actuals(episodes, as_at_day, rng)
-    return SyntheticCounty(episodes, _budget(), actuals, str(as_at_day))
+    return SyntheticCounty(episodes, _budget(episodes, as_at_day), actuals, str(as_at_day))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,11 @@ dropped)::
 cost of the placements to ``as_at``; ``committed`` is the net cost of the record from
 ``as_at + 1`` to year-end on each episode's effective end. Every money figure is net
 of income. No new starts are included: this is the commitment-basis forecast.
+
+A **lump line** (``lump``) is a budget line with no budgeted activity (no
+``budget_placements`` or ``budget_unit_cost``) and no placements in the record, or
+with an empty category: a growth allocation or a savings target. Its forecast is its
+actuals to date; it is not RAG-rated as placements (``rag`` is ``"n/a"``).
 """
 
 from __future__ import annotations
@@ -74,9 +79,10 @@ def deterministic_outturn(
     -------
     DataFrame
         Indexed by ``(service, category)`` with :data:`OUTTURN_COLUMNS`, then
-        ``actual_source`` (``"ledger"`` or ``"accrued"``), ``open_without_end`` and
-        ``budget_difference``. ``attrs`` holds ``as_at``, ``year`` and ``notes``
-        (plain-English caveats for the reader).
+        ``actual_source`` (``"ledger"`` or ``"accrued"``), ``open_without_end``,
+        ``budget_difference`` and ``lump`` (a growth or savings line: RAG ``"n/a"``).
+        ``attrs`` holds ``as_at``, ``year`` and ``notes`` (plain-English caveats for
+        the reader).
 
     Examples
     --------
@@ -105,13 +111,36 @@ def deterministic_outturn(
         out["actual_to_date"] = accrued
     out["committed"] = activity["net_committed"].reindex(lines).fillna(0.0)
     out["forecast"] = out["actual_to_date"] + out["committed"]
-    for name, values in policy.assess(out["budget"], out["forecast"]).items():
+    lump = lump_lines(lines, budgets, activity.index)
+    for name, values in policy.assess(out["budget"], out["forecast"], lump=lump).items():
         out[name] = values
     out["actual_source"] = "ledger" if ledger is not None else "accrued"
     out["open_without_end"] = activity["open_without_end"].reindex(lines).fillna(0).astype(int)
     out["budget_difference"] = budgets["budget_difference"].reindex(lines)
+    out["lump"] = lump
     out.attrs.update(as_at=as_at_day, year=year, notes=_notes(out, activity, budgets, year))
     return out
+
+
+def lump_lines(lines: pd.Index, budgets: pd.DataFrame, placed: pd.Index) -> np.ndarray:
+    """Which ``lines`` are lump lines: an empty category, or a budget line with no
+    budgeted activity and no placements in the record (``placed``).
+
+    Examples
+    --------
+    >>> from forecastlib.budget import annual_budgets
+    >>> budgets = annual_budgets(pd.DataFrame({"service": ["LAC"] * 3,
+    ...     "category": ["IFA", "Growth", ""], "budget_placements": [10.0, None, None],
+    ...     "budget_unit_cost": [800.0, None, None], "unit": ["week"] * 3,
+    ...     "units_per_week": [1.0] * 3, "weeks_per_year": [52.0] * 3,
+    ...     "annual_budget": [None, 500_000.0, -90_000.0]}))
+    >>> lump_lines(budgets.index, budgets, pd.Index([])).tolist()
+    [False, True, True]
+    """
+    activity = budgets[["budget_placements", "budget_unit_cost"]].notna().any(axis=1)
+    budgeted_activity = activity.reindex(lines, fill_value=False).to_numpy(dtype=bool)
+    empty = lines.get_level_values("category") == ""
+    return empty | (lines.isin(budgets.index) & ~budgeted_activity & ~lines.isin(placed))
 
 
 def _line_list(index: pd.Index, limit: int = 3) -> str:

@@ -182,7 +182,7 @@ def forecast_outturn(
     out["committed"] = known[:, -1] if len(months) else 0.0
     for name, values in _summary(outturns, table["budget"].to_numpy(), interval).items():
         out[name] = values
-    for name, values in policy.assess(out["budget"], out["mean"]).items():
+    for name, values in policy.assess(out["budget"], out["mean"], lump=out["lump"]).items():
         out[name] = values
 
     totals = outturns.sum(axis=0)

@@ -12,6 +12,12 @@ Defaults (all overridable):
 
 Percentages are of the absolute budget; a line with no budget is judged on the
 amount alone.
+
+**Lump lines** (a growth allocation or a savings target: a budget with no budgeted
+activity and no placements) are not rated as placements: their RAG is ``"n/a"``
+(``NOT_RATED``), as a committee report shows them apart. Their variance still
+counts in the totals and still needs commentary under the rule above (undelivered
+savings are a pressure to explain).
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["RagPolicy"]
+
+#: The RAG of a lump line (growth, savings target): not rated as placements.
+NOT_RATED = "n/a"
 
 
 class RagPolicy(BaseModel):
@@ -61,22 +70,29 @@ class RagPolicy(BaseModel):
         amber = (size > self.amber_share * scale) & (size > self.amber_amount)
         return np.where(red, "red", np.where(amber, "amber", "green"))
 
-    def assess(self, budget: npt.ArrayLike, forecast: npt.ArrayLike) -> dict[str, np.ndarray]:
+    def assess(self, budget: npt.ArrayLike, forecast: npt.ArrayLike,
+               lump: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
         """Variance (forecast minus budget), its share of the absolute budget (NaN
         without a budget), RAG rating and commentary flag, for arrays of lines.
+
+        ``lump`` flags lump lines (growth, savings targets): their RAG is ``"n/a"``.
 
         Examples
         --------
         >>> figures = RagPolicy().assess([1_000_000], [1_080_000])
         >>> float(figures["variance"][0]), str(figures["rag"][0])
         (80000.0, 'red')
+        >>> RagPolicy().assess([-300_000, 100_000], [0, 200_000], lump=[True, False])["rag"]
+        array(['n/a', 'red'], dtype='<U5')
         """
         budget = np.asarray(budget, dtype="float64")
         variance = np.asarray(forecast, dtype="float64") - budget
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(budget != 0, variance / np.abs(budget), np.nan)
-        return {"variance": variance, "variance_pct": share,
-                "rag": self.rate(budget, variance),
+        rag = self.rate(budget, variance)
+        if lump is not None:
+            rag = np.where(np.asarray(lump, dtype=bool), NOT_RATED, rag)
+        return {"variance": variance, "variance_pct": share, "rag": rag,
                 "commentary_needed": self.needs_commentary(budget, variance)}
 
     def needs_commentary(

@@ -8,6 +8,7 @@ as in the seeds' appendices: ``-520,124`` pounds is ``(520)``. Tables fit a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -59,8 +60,29 @@ def _name(text: str, width: int = _NAME_WIDTH) -> str:
     return text[: width - tail - 1] + "~" + text[-tail:]
 
 
+def _lump_mask(lines: pd.DataFrame) -> pd.Series:
+    """Lump lines (growth, savings targets), shown in their own block."""
+    if "lump" not in lines:
+        return pd.Series(False, index=lines.index)
+    return lines["lump"].fillna(False).astype(bool)
+
+
+def _lump_block(lumps: pd.DataFrame, row: Callable[[str, pd.Series], str],
+                width: int) -> list[str]:
+    """The growth and savings lines, apart from the placement lines, by service."""
+    if lumps.empty:
+        return []
+    out = ["", "Growth and savings lines (not RAG-rated)"]
+    for service, block in lumps.groupby(level="service", sort=True):
+        out.append(_name(" " + str(service), width))
+        for (_, category), figures in block.iterrows():
+            out.append(row("   " + (category or "(lump line)"), figures))
+    return out
+
+
 def format_outturn(result: OutturnResult) -> str:
-    """The outturn table: one row per line, service subtotals and a grand total."""
+    """The outturn table: one row per line by service, then the growth and savings
+    (lump) lines in their own block, and a grand total."""
     interval = not (result.lines["lower"] == result.lines["upper"]).all()
     width = _NAME_WIDTH - 9 if interval else _NAME_WIDTH  # room for the interval column
     head = (f"{'Line':<{width}} {'Budget':>8} {'Actual':>8} {'Forecast':>9} "
@@ -83,13 +105,18 @@ def format_outturn(result: OutturnResult) -> str:
         return (text + f"{gbp_thousands(figures['variance']):>9} "
                 f"{_percent(figures['variance_pct']):>6}  {figures['rag']:<5}{flag}")
 
-    for service, block in result.lines.groupby(level="service", sort=True):
+    lump = _lump_mask(result.lines)
+    for service, block in result.lines[~lump].groupby(level="service", sort=True):
         out.append(_name(str(service), width))
         for (_, category), figures in block.iterrows():
-            out.append(row("  " + (category or "(lump line)"), figures))
+            out.append(row("  " + category, figures))
+    out += _lump_block(result.lines[lump], row, width)
     out += [rule, row("Total", result.total), rule]
     out.append("* commentary needed: |variance| > max(2% of budget, GBP 100k)"
                + (f"; interval is the central {result.interval:.0%}" if interval else ""))
+    if lump.any():
+        out.append("n/a: growth and savings lines are not RAG-rated; their forecast is "
+                   "actuals to date")
     return "\n".join(line.rstrip() for line in out)
 
 
