@@ -17,6 +17,9 @@ simulations and results are reproducible.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,8 +42,23 @@ __all__ = [
     "open_books",
     "projected_start_months",
     "remaining_grid",
+    "reporting_progress",
     "simulate_remaining",
 ]
+
+
+_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar("progress", default=None)
+
+
+@contextmanager
+def reporting_progress(callback: Callable[[int, int], None] | None) -> Iterator[None]:
+    """Within the block, :func:`simulate_remaining` calls ``callback(done, total)``
+    after each line it simulates (the command line's progress bar)."""
+    token = _PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 @dataclass
@@ -280,7 +298,10 @@ def simulate_remaining(
         if start_changes:
             counts = start_changes.move(counts, start_lines, seed)
             plug_counts = start_changes.move(plug_counts, start_lines, seed)
+    progress = _PROGRESS.get()
     for position, line in enumerate(lines):
+        if progress is not None:
+            progress(position, count)
         if line in books:
             book = books[line]
             expected_open[line] = book.expected_cost()
@@ -297,6 +318,8 @@ def simulate_remaining(
                 plug_paths, _ = new[line].simulate(plug_counts[index], seed, line,
                                                    totals_only=True)
                 process_only[position] += plug_paths[:, -1]
+    if progress is not None:
+        progress(count, count)
     simulated = SimulatedOutturn(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),
