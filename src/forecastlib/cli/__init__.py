@@ -90,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report was saved); 2 bad input or options (nothing written); 128 + the signal number
     when interrupted (nothing written).
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or an option argparse refused
+        return done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
     quiet = bool(getattr(args, "quiet", False))
     bar = progress_bar(quiet)
     try:
