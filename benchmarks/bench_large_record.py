@@ -107,9 +107,10 @@ def main() -> None:
           flush=True)
     expected = models.starts.expected(6).sum(axis=1) if models.starts is not None else None
     if expected is not None:
-        largest = expected.sort_values(ascending=False).head(3)
-        for line, starts in largest.items():
-            print(f"  projected starts, next 6 months: {starts:,.0f}  {line}")
+        shown = list(expected.sort_values(ascending=False).head(2).index)
+        shown += [line for line in (NEW_CODE, MIGRATED) if line in expected.index]
+        for line in shown:
+            print(f"  projected starts, next 6 months: {expected[line]:,.0f}  {line}")
 
     clock = time.perf_counter()
     result = forecast_outturn(placements, budget, as_at, actuals=actuals, models=models,
