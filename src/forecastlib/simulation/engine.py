@@ -10,9 +10,9 @@ used), ``C_i`` the simulated remaining cost of open placements with no known end
 (:mod:`~forecastlib.simulation.open_book`) and ``C_j`` that of projected new starts
 (:mod:`~forecastlib.simulation.new_starts`). Month by month the same sums give
 cumulative spend paths. Simulations run in blocks whose size depends only on the size
-of a line's book, each block with its own stream keyed by line, purpose and block
-(:mod:`~forecastlib.streams`): memory stays flat in the number of
-simulations and results are reproducible.
+of a line's book, and new starts in blocks of a fixed number of new placements, each
+block with its own stream keyed by line, purpose and block (:mod:`~forecastlib.streams`):
+memory stays flat in the number of simulations and results are reproducible.
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ _PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar("progress"
 
 @contextmanager
 def reporting_progress(callback: Callable[[int, int], None] | None) -> Iterator[None]:
-    """Within the block, :func:`simulate_remaining` calls ``callback(done, total)``
-    after each line it simulates (the command line's progress bar)."""
+    """Within the block, :func:`simulate_remaining` calls ``callback(done, total)`` as
+    it goes through the lines (``done`` of ``total`` finished): the command line's
+    progress bar."""
     token = _PROGRESS.set(callback)
     try:
         yield
