@@ -61,7 +61,7 @@ class ProgressBar:
         elapsed = int(self.clock() - self._started)
         clock = f"{elapsed // 60}:{elapsed % 60:02d}"
         if self._state is None or self._state[1] <= 0:
-            return f"forecastlib: reading the files and fitting the demand models  {clock}"
+            return f"forecastlib: reading inputs, fitting the demand models  {clock}"
         done, total = self._state
         share = min(max(done / total, 0.0), 1.0)
         filled = int(round(share * self.width))
