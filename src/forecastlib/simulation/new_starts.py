@@ -12,9 +12,12 @@ new placements of the block, reduced per simulation with ``numpy.bincount``.
 from __future__ import annotations
 
 import os
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,8 @@ from forecastlib.simulation.open_book import inverse_survival
 from forecastlib.streams import stream
 
 __all__ = ["NewStarts"]
+
+T = TypeVar("T")
 
 #: Most new placements drawn at once (bounds memory: about 100 bytes each, ~50 MB).
 BLOCK_PLACEMENTS = 1 << 19
@@ -99,16 +104,9 @@ class NewStarts:
             return first_sim, part, part_running
 
         workers = workers or min(len(blocks), os.cpu_count() or 1)
-        if workers <= 1 or len(blocks) == 1:
-            results = map(run, blocks)
-            for first_sim, part, part_running in results:
-                paths[first_sim:first_sim + len(part)] += part
-                running[first_sim:first_sim + len(part)] += part_running
-            return paths, running
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for first_sim, part, part_running in pool.map(run, blocks):  # in block order
-                paths[first_sim:first_sim + len(part)] += part
-                running[first_sim:first_sim + len(part)] += part_running
+        for first_sim, part, part_running in _in_order(run, blocks, workers):
+            paths[first_sim:first_sim + len(part)] += part
+            running[first_sim:first_sim + len(part)] += part_running
         return paths, running
 
     def _block(self, sim: np.ndarray, month: np.ndarray, grid: np.ndarray,
@@ -142,3 +140,19 @@ class NewStarts:
     @cached_property
     def _terms(self) -> PriceTerms:
         return price_terms(self.pool)
+
+
+def _in_order(function: Callable[[int], T], items: range, workers: int) -> Iterator[T]:
+    """``map(function, items)`` on ``workers`` threads, results in order, with at most
+    two blocks a worker in flight (``Executor.map`` would queue every block at once)."""
+    if workers <= 1 or len(items) <= 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
