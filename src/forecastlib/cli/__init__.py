@@ -42,7 +42,7 @@ from forecastlib.cli.common import (
     terminate_as_interrupt,
     write,
 )
-from forecastlib.cli.progress import progress_bar
+from forecastlib.cli.progress import ProgressBar, progress_bar
 from forecastlib.errors import ConfigError, DataValidationError
 from forecastlib.simulation.engine import reporting_progress
 
@@ -113,9 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as interrupt:
         _close(bar)
-        signum = signal.SIGTERM if str(interrupt).startswith("signal") else signal.SIGINT
         print("forecastlib: interrupted; nothing was written", file=sys.stderr)
-        return 128 + int(signum)
+        return 128 + int(getattr(interrupt, "signum", signal.SIGINT))
     except Exception as error:  # the one place a user must not see a traceback
         _close(bar)
         print(_crash_line(args, error, argv), file=sys.stderr)
@@ -126,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _close(bar: object) -> None:
+def _close(bar: ProgressBar | None) -> None:
     if bar is not None:
         bar.close()
 

@@ -24,6 +24,7 @@ from forecastlib.report import format_outturn, result_to_csv, result_to_json_dic
 __all__ = [
     "MAX_SIMULATIONS",
     "CommandOutput",
+    "Terminated",
     "UsageError",
     "add_inputs",
     "check_as_at",
@@ -39,6 +40,14 @@ __all__ = [
 
 class UsageError(Exception):
     """A command-line value that cannot be used (reported with exit status 2)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """``SIGTERM`` received: unwinds like Ctrl-C, so that temporary files are removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
 
 
 class CommandOutput:
@@ -213,7 +222,7 @@ def terminate_as_interrupt() -> Iterator[None]:
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise Terminated(signum)
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
