@@ -31,7 +31,7 @@ PUBLIC = {
     # whatif
     "OutturnSurface", "goal_seek", "placements_before_red", "share_to_balance", "sobol_table",
     "tornado",
-    "plot_fan_chart", "plot_tornado",
+    "plot_fan_chart", "plot_tornado", "neutralise_formulas",
     # SSDA903
     "DEFAULT_PRICES", "place_category", "read_ssda903",
 }

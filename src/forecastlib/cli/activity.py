@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from forecastlib.cli.common import CommandOutput, add_inputs, parse_as_at
+from forecastlib.cli.common import CommandOutput, add_inputs, check_as_at, parse_as_at
 from forecastlib.records import read_budget, read_placements
-from forecastlib.report import format_key_activity, key_activity
+from forecastlib.report import format_key_activity, key_activity, neutralise_formulas
 
 __all__ = ["register"]
 
@@ -23,7 +23,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_activity(args: argparse.Namespace) -> CommandOutput:
     as_at = parse_as_at(args.as_at)
-    table = key_activity(read_placements(args.placements), read_budget(args.budget), as_at)
+    placements = read_placements(args.placements)
+    check_as_at(placements, as_at)
+    table = key_activity(placements, read_budget(args.budget), as_at)
     if args.format == "csv":
-        return CommandOutput(table.reset_index().to_csv(index=False, lineterminator="\n"))
+        return CommandOutput(neutralise_formulas(table.reset_index()).to_csv(
+            index=False, lineterminator="\n"))
     return CommandOutput(format_key_activity(table) + "\n")

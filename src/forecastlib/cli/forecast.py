@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from forecastlib.cli.common import CommandOutput, add_inputs, parse_as_at, render
+from forecastlib.cli.common import CommandOutput, add_inputs, check_as_at, parse_as_at, render
 from forecastlib.datasets import load_sample
 from forecastlib.outturn import forecast_outturn
 from forecastlib.records import read_actuals, read_budget, read_placements
@@ -42,6 +42,7 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
         if args.scenario else None
     as_at = parse_as_at(args.as_at)
     placements = read_placements(args.placements)
+    check_as_at(placements, as_at)
     budget = read_budget(args.budget)
     actuals = read_actuals(args.actuals) if args.actuals is not None else None
     result = forecast_outturn(

@@ -62,12 +62,12 @@ def spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
     same_key = np.ones(len(book), dtype=bool)
     for codes in key:
         same_key[1:] &= codes[1:] == codes[:-1]
-    same_key[0] = False
+    same_key[:1] = False  # (an empty record has no first row)
     continues = np.zeros(len(book), dtype=bool)
     continues[1:] = same_key[1:] & (start[1:] <= end[:-1] + gap_days)
     spell = np.cumsum(~continues) - 1
     first = np.flatnonzero(~continues)
-    last = np.append(first[1:] - 1, len(book) - 1)
+    last = np.append(first[1:] - 1, len(book) - 1) if len(book) else first
     spell_end = np.maximum.reduceat(end, first) if len(book) else end
     out = pd.DataFrame({
         "service": book["service"].to_numpy()[first],

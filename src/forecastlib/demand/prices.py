@@ -88,7 +88,9 @@ class PriceModel:
             (self.as_at_ - first["start_date"].to_numpy(dtype="datetime64[D]")).astype(int)
             / 365.25)
         started = first[first["years_before"] >= 0]
-        self.inflation_ = self._inflation(started)
+        # A service whose placements all start after as_at has no trend to learn.
+        self.inflation_ = {**dict.fromkeys(first["service"].unique().tolist(), 0.0),
+                           **self._inflation(started)}
         self.pools_, rows = {}, {}
         open_now = placements[placements["end_date"].isna()
                               | (placements["end_date"] >= pd.Timestamp(self.as_at_))]
@@ -167,5 +169,8 @@ def _first_rows(placements: pd.DataFrame, spell_table: pd.DataFrame) -> np.ndarr
     key = pd.MultiIndex.from_frame(placements[[*LINE_KEYS, "client_id"]].assign(start=starts))
     wanted = pd.MultiIndex.from_frame(spell_table[[*LINE_KEYS, "client_id"]].assign(
         start=spell_table["start_date"].to_numpy(dtype="datetime64[D]")))
-    positions = key.get_indexer(wanted)
-    return positions[positions >= 0]
+    # Two episodes of one client starting on the same day in one line: the spell's
+    # first row is the earlier in the file (the order spells() keeps).
+    unique = np.flatnonzero(~key.duplicated())
+    positions = key[unique].get_indexer(wanted)
+    return unique[positions[positions >= 0]]

@@ -190,14 +190,23 @@ class LengthOfStayModel:
         if unknown:
             raise ValueError(f"unknown families {sorted(unknown)}; choose from {list(FAMILIES)}")
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        self.history_start_ = (default_history_start(placements) if self.history_start is None
-                               else np.datetime64(pd.Timestamp(self.history_start).date(), "D"))
+        if self.history_start is not None:
+            self.history_start_ = np.datetime64(pd.Timestamp(self.history_start).date(), "D")
+        elif placements.empty:  # an empty record: no history at all
+            self.history_start_ = self.as_at_
+        else:
+            self.history_start_ = default_history_start(placements)
         table = durations(spells(placements), self.as_at_, self.history_start_)
         pooled: dict[object, _Fit] = {}
         rows, self.survival_ = {}, {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            for line, frame in table.groupby(LINE_KEYS, sort=True):
+            groups = dict(list(table.groupby(LINE_KEYS, sort=True)))
+            # A line whose spells all start after as_at borrows its service's (or the
+            # record's) fit, so its future placements can be costed from their start.
+            later = placements[LINE_KEYS].drop_duplicates().itertuples(index=False, name=None)
+            for line in sorted(set(groups) | set(later)):
+                frame = groups.get(line, table.iloc[:0])
                 ended = int(frame["event"].sum())
                 if ended >= self.min_events:
                     best, tried = _best_fit(frame, self.families)
@@ -208,6 +217,8 @@ class LengthOfStayModel:
                     group = table[table["service"] == service]
                     if int(group["event"].sum()) < self.min_events:
                         service, group, source = "*", table, "all"
+                    if group.empty:  # no spell started by as_at anywhere: nothing to fit
+                        continue
                     if service not in pooled:
                         pooled[service] = _best_fit(group, self.families)[0]
                     best, tried = pooled[service], []
@@ -222,7 +233,8 @@ class LengthOfStayModel:
                     **{f"aic_{fit.family}": fit.aic for fit in tried},
                 }
         self.fits_ = pd.DataFrame.from_dict(rows, orient="index")
-        self.fits_.index = pd.MultiIndex.from_tuples(self.fits_.index, names=LINE_KEYS)
+        self.fits_.index = (pd.MultiIndex.from_tuples(self.fits_.index, names=LINE_KEYS)
+                            if rows else pd.MultiIndex.from_arrays([[], []], names=LINE_KEYS))
         self._frozen = {line: _Fit(r["family"], r["shape"], r["scale"], np.nan, r["aic"]).frozen()
                         for line, r in rows.items()}
         return self

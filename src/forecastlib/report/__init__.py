@@ -7,6 +7,7 @@ from forecastlib.report.key_activity import (
     volume_price_split,
 )
 from forecastlib.report.plots import plot_fan_chart, plot_tornado
+from forecastlib.report.safe_cells import neutralise_formulas
 from forecastlib.report.tables import format_key_activity, format_outturn, gbp_thousands
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "format_outturn",
     "gbp_thousands",
     "key_activity",
+    "neutralise_formulas",
     "plot_fan_chart",
     "plot_tornado",
     "result_to_csv",

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from forecastlib.outturn.forecast import OutturnResult
+from forecastlib.report.safe_cells import neutralise_formulas
 
 __all__ = ["result_to_csv", "result_to_json_dict"]
 
@@ -69,5 +70,5 @@ def result_to_csv(result: OutturnResult) -> str:
     table[money] = table[money].astype("float64").round(2)
     table["variance_pct"] = table["variance_pct"].astype("float64").round(6)
     buffer = io.StringIO()
-    table.to_csv(buffer, index=False, lineterminator="\n")
+    neutralise_formulas(table).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()

@@ -10,17 +10,21 @@ used), ``C_i`` the simulated remaining cost of open placements with no known end
 (:mod:`~forecastlib.simulation.open_book`) and ``C_j`` that of projected new starts
 (:mod:`~forecastlib.simulation.new_starts`). Month by month the same sums give
 cumulative spend paths. Simulations run in blocks whose size depends only on the size
-of a line's book, each block with its own stream keyed by line, purpose and block
-(:mod:`~forecastlib.streams`): memory stays flat in the number of
-simulations and results are reproducible.
+of a line's book, and new starts in blocks of a fixed number of new placements, each
+block with its own stream keyed by line, purpose and block (:mod:`~forecastlib.streams`):
+memory stays flat in the number of simulations and results are reproducible.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from forecastlib.accrual.engine import accrue, open_without_end, resolve_year
 from forecastlib.accrual.rates import price_terms
@@ -38,8 +42,24 @@ __all__ = [
     "open_books",
     "projected_start_months",
     "remaining_grid",
+    "reporting_progress",
     "simulate_remaining",
 ]
+
+
+_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar("progress", default=None)
+
+
+@contextmanager
+def reporting_progress(callback: Callable[[int, int], None] | None) -> Iterator[None]:
+    """Within the block, :func:`simulate_remaining` calls ``callback(done, total)`` as
+    it goes through the lines (``done`` of ``total`` finished): the command line's
+    progress bar."""
+    token = _PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 @dataclass
@@ -55,7 +75,8 @@ class DemandModels:
             ) -> DemandModels:
         """Fit lengths of stay (and, for new starts, starts and prices) to the record."""
         stays = LengthOfStayModel().fit(placements, as_at)
-        if not new_starts:
+        history = placements["start_date"] <= pd.Timestamp(np.datetime64(as_at, "D"))
+        if not new_starts or not history.any():  # no start by as_at: no rate to learn
             return cls(stays)
         return cls(stays, StartsModel().fit(placements, as_at),
                    PriceModel().fit(placements, as_at))
@@ -161,6 +182,10 @@ def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datet
     return pd.DataFrame(summed, index=lines)
 
 
+#: The length of stay of a line with no history at all: never ends (committed basis).
+_NEVER_ENDS = stats.expon(scale=np.inf)
+
+
 def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
                offsets: np.ndarray, stays: LengthOfStayModel) -> dict[tuple, OpenBook]:
     """One :class:`OpenBook` per line of the open placements with no known end."""
@@ -175,8 +200,12 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
     books = {}
     for code, line in enumerate(lines):  # one book per line, arrays inside
         mask = codes == code
-        books[tuple(line)] = OpenBook(daily[mask], age[mask].astype(float),
-                                      stays.distribution(tuple(line)), offsets)
+        fitted = tuple(line) in stays.fits_.index
+        # With no length of stay learnt anywhere (no spell started by as_at), an open
+        # placement is committed to year-end: the deterministic outturn's basis.
+        distribution = (stays.distribution(tuple(line)) if fitted else _NEVER_ENDS)
+        books[tuple(line)] = OpenBook(daily[mask], age[mask].astype(float), distribution,
+                                      offsets)
     return books
 
 
@@ -246,6 +275,11 @@ def simulate_remaining(
 
     books = open_books(placements, accrued, as_at_day, offsets, models.stays)
     notes: list[str] = []
+    unlearnt = sum(len(book.daily) for book in books.values() if book.distribution is _NEVER_ENDS)
+    if unlearnt:
+        notes.append(f"{unlearnt} open placements are in lines with no length of stay to "
+                     "learn from (no spell started by the as-at date): they are taken to run "
+                     "to year-end.")
     new, start_months = _new_starts(models, as_at_day, months, offsets, notes)
     lines = sorted(set(books) | set(new))
     count, grid = len(lines), len(offsets)
@@ -265,7 +299,10 @@ def simulate_remaining(
         if start_changes:
             counts = start_changes.move(counts, start_lines, seed)
             plug_counts = start_changes.move(plug_counts, start_lines, seed)
+    progress = _PROGRESS.get()
     for position, line in enumerate(lines):
+        if progress is not None:
+            progress(position, count)
         if line in books:
             book = books[line]
             expected_open[line] = book.expected_cost()
@@ -275,14 +312,15 @@ def simulate_remaining(
         process_only[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)
-            new_paths, new_running = new[line].simulate(counts[index],
-                                                        stream(seed, line, "prices"))
+            new_paths, new_running = new[line].simulate(counts[index], seed, line)
             paths[position] += new_paths
             running[position] += new_running
             if grid:  # the same price and stay streams, with counts at fitted parameters
-                plug_paths, _ = new[line].simulate(plug_counts[index],
-                                                   stream(seed, line, "prices"), totals_only=True)
+                plug_paths, _ = new[line].simulate(plug_counts[index], seed, line,
+                                                   totals_only=True)
                 process_only[position] += plug_paths[:, -1]
+    if progress is not None:
+        progress(count, count)
     simulated = SimulatedOutturn(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),

@@ -11,16 +11,28 @@ new placements of the block, reduced per simulation with ``numpy.bincount``.
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecastlib.accrual.rates import price_terms
+from forecastlib.accrual.rates import PriceTerms, price_terms
 from forecastlib.simulation.open_book import inverse_survival
+from forecastlib.streams import stream
 
 __all__ = ["NewStarts"]
+
+T = TypeVar("T")
+
+#: Most new placements drawn at once (bounds memory: about 100 bytes each, ~50 MB).
+BLOCK_PLACEMENTS = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -52,32 +64,64 @@ class NewStarts:
     jitter: float
     distribution: stats.rv_continuous
 
-    def simulate(self, counts: np.ndarray, rng: np.random.Generator,
-                 totals_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def block_size(self) -> int:
+        """New placements drawn per block (fixed: the blocks depend only on the counts)."""
+        return BLOCK_PLACEMENTS
+
+    def simulate(self, counts: np.ndarray, seed: int | None, line: tuple[str, str],
+                 totals_only: bool = False, workers: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """Cost paths and year-end placements of new starts, for counts ``(sims, months)``.
 
         Returns ``paths`` (sims x remaining months, cumulative cost to each month-end;
         with ``totals_only`` just the year-end column) and ``running`` (new placements
         still in placement on the last day).
+
+        The new placements, taken simulation by simulation and month by month, are drawn
+        in blocks of at most :data:`BLOCK_PLACEMENTS`: block ``k`` uses the stream
+        ``(seed, line, "prices", k)``, so memory is flat in the number of simulations
+        (and in the counts), and the numbers do not depend on ``workers`` (blocks run
+        on threads; their sums are added in block order).
         """
-        simulations = counts.shape[0]
-        horizon = float(self.month_ends[-1])
+        simulations, months = counts.shape
         grid = self.month_ends[-1:] if totals_only else self.month_ends
         paths = np.zeros((simulations, len(grid)))
         running = np.zeros(simulations, dtype=np.int64)
-        total = int(counts.sum())
+        ends = np.cumsum(counts.ravel(), dtype=np.int64)  # last position + 1 of each cell
+        total = int(ends[-1]) if ends.size else 0
         if total == 0 or len(self.pool) == 0:
             return paths, running
-        flat_counts = counts.ravel()
-        cell = np.repeat(np.arange(flat_counts.size), flat_counts)
-        sim, month = np.divmod(cell, counts.shape[1])
+        size = self.block_size()
+        blocks = range(-(-total // size))
+
+        def run(block: int) -> tuple[int, np.ndarray, np.ndarray]:
+            positions = np.arange(block * size, min((block + 1) * size, total), dtype=np.int64)
+            cell = np.searchsorted(ends, positions, side="right")
+            sim, month = np.divmod(cell, months)
+            first_sim = int(sim[0])
+            part, part_running = self._block(sim - first_sim, month, grid,
+                                             stream(seed, line, "prices", block))
+            return first_sim, part, part_running
+
+        workers = workers or min(len(blocks), os.cpu_count() or 1)
+        for first_sim, part, part_running in _in_order(run, blocks, workers):
+            paths[first_sim:first_sim + len(part)] += part
+            running[first_sim:first_sim + len(part)] += part_running
+        return paths, running
+
+    def _block(self, sim: np.ndarray, month: np.ndarray, grid: np.ndarray,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Paths and year-end placements of one block of new placements, for the
+        simulations ``0 .. sim.max()`` it touches (``sim`` relative to its first)."""
+        simulations = int(sim[-1]) + 1
+        paths = np.zeros((simulations, len(grid)))
         first, last_day = self.month_first_days[month], self.month_last_days[month]
-        start = first + np.floor(rng.random(total) * (last_day - first + 1))
+        start = first + np.floor(rng.random(sim.size) * (last_day - first + 1))
         kept = start >= 1
         sim, start = sim[kept], start[kept]
         if start.size == 0:
-            return paths, running
-        terms = price_terms(self.pool)
+            return paths, np.zeros(simulations, dtype=np.int64)
+        terms = self._terms
         pick = rng.integers(0, len(self.pool), start.size)
         factor = np.exp(start * (np.log1p(self.inflation) / 365.25))
         if self.jitter:
@@ -89,5 +133,26 @@ class NewStarts:
         for index, month_end in enumerate(grid):
             days = np.clip(np.minimum(last, month_end) - start + 1, 0, None)
             paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
-        running = np.bincount(sim, weights=last >= horizon, minlength=simulations)
+        running = np.bincount(sim, weights=last >= float(self.month_ends[-1]),
+                              minlength=simulations)
         return paths, running.astype(np.int64)
+
+    @cached_property
+    def _terms(self) -> PriceTerms:
+        return price_terms(self.pool)
+
+
+def _in_order(function: Callable[[int], T], items: range, workers: int) -> Iterator[T]:
+    """``map(function, items)`` on ``workers`` threads, results in order, with at most
+    two blocks a worker in flight (``Executor.map`` would queue every block at once)."""
+    if workers <= 1 or len(items) <= 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -1,0 +1,73 @@
+"""New starts in fixed blocks: flat memory, results independent of workers."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from forecastlib.simulation import NewStarts
+from forecastlib.simulation import new_starts as module
+
+LINE = ("S", "X")
+
+
+def line_starts(stay_days: float = 90.0) -> NewStarts:
+    pool = pd.DataFrame({"unit_cost": [700.0, 1400.0], "unit": ["week", "week"],
+                         "units_per_week": [1.0, 1.0], "weeks_per_year": [52.0, 52.0],
+                         "income_per_week": [0.0, 0.0]})
+    month_ends = np.array([30.0, 61.0, 91.0])
+    first = np.array([1.0, 31.0, 62.0])
+    return NewStarts(first, month_ends, month_ends, pool, 0.0, 0.0,
+                     stats.expon(scale=stay_days))
+
+
+def counts(simulations: int, per_month: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).poisson(per_month, (simulations, 3))
+
+
+def test_results_do_not_depend_on_the_number_of_workers(monkeypatch):
+    monkeypatch.setattr(module, "BLOCK_PLACEMENTS", 1000)
+    starts, drawn = line_starts(), counts(400, 20)
+    one = starts.simulate(drawn, 5, LINE, workers=1)
+    two = starts.simulate(drawn, 5, LINE, workers=2)
+    np.testing.assert_array_equal(one[0], two[0])
+    np.testing.assert_array_equal(one[1], two[1])
+    year_end, _ = starts.simulate(drawn, 5, LINE, totals_only=True, workers=2)
+    np.testing.assert_allclose(year_end[:, 0], one[0][:, -1])  # same streams, same draws
+
+
+def test_blocks_bound_memory_whatever_the_counts(monkeypatch):
+    monkeypatch.setattr(module, "BLOCK_PLACEMENTS", 1 << 12)
+    starts = line_starts()
+    drawn = np.full((200, 3), 4000)  # 2.4M new placements: ~240 MB if drawn at once
+    tracemalloc.start()
+    paths, running = starts.simulate(drawn, 1, LINE, workers=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8e6
+    assert paths.shape == (200, 3) and (running <= drawn.sum(axis=1)).all()
+
+
+def test_simulated_cost_matches_its_expectation():
+    # Starts uniform over a month, exponential stays, GBP 100 or 200 a day: the mean
+    # cost to year-end of one start in month m is the mean daily cost times E[min(T, D - s)].
+    starts, drawn = line_starts(stay_days=40.0), np.ones((20_000, 3), dtype=np.int64)
+    paths, _ = starts.simulate(drawn, 2, LINE)
+    daily, scale = 150.0, 40.0
+    expected = 0.0
+    for first, last in ((1, 30), (31, 61), (62, 91)):
+        s = np.arange(first, last + 1)
+        # days run = min(ceil(T), 91 - s + 1) with T exponential: sum of P(ceil(T) >= d)
+        d = np.arange(1, 92)[None, :]
+        alive = np.where(d <= 91 - s[:, None] + 1, np.exp(-(d - 1) / scale), 0.0)
+        expected += daily * alive.sum(axis=1).mean()
+    assert paths[:, -1].mean() == pytest.approx(expected, rel=0.02)
+
+
+def test_no_counts_no_cost():
+    paths, running = line_starts().simulate(np.zeros((5, 3), dtype=np.int64), 0, LINE)
+    assert not paths.any() and not running.any()
