@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecastlib.errors import ConfigError
-from forecastlib.outturn.movement import COMPONENTS, direction, movement
+from forecastlib.outturn.movement import MOVEMENT_COMPONENTS, direction, movement
 from forecastlib.records import read_actuals, read_placements
 
 LINE = ("LAC Placements", "Residential homes")
@@ -73,7 +73,7 @@ def test_components_sum_to_the_change_of_the_two_forecasts(moved):
     after = moved.current.lines.loc[LINE, "mean"]
     assert moved.lines.loc[LINE, "change"] == pytest.approx(after - before, abs=0.005)
     assert moved.previous.simulations == moved.current.simulations == 0
-    components = moved.lines[COMPONENTS].to_numpy()
+    components = moved.lines[MOVEMENT_COMPONENTS].to_numpy()
     assert np.array_equal(np.round(components.sum(axis=1) * 100),
                           np.round(moved.lines["change"].to_numpy() * 100))
 
@@ -133,7 +133,7 @@ def test_months_must_be_in_order_and_in_one_year():
 
 def test_no_change_gives_zero_everywhere():
     moved = movement(PREVIOUS, PREVIOUS, BUDGET, "2017-09-30", "2017-10-31", new_starts=False)
-    assert (moved.lines[["change", *COMPONENTS]] == 0).all().all()
+    assert (moved.lines[["change", *MOVEMENT_COMPONENTS]] == 0).all().all()
 
 
 @settings(max_examples=10, deadline=None)
@@ -156,7 +156,7 @@ def test_components_always_sum_to_the_change(rows):
             now.append({**row, "placement_id": f"N{number}", "client_id": f"M{number}"})
     moved = movement(_record(*before), _record(*now), BUDGET, "2017-09-30", "2017-10-31",
                      new_starts=False)
-    pence = np.round(moved.lines[COMPONENTS].to_numpy() * 100).sum(axis=1)
+    pence = np.round(moved.lines[MOVEMENT_COMPONENTS].to_numpy() * 100).sum(axis=1)
     assert np.array_equal(pence, np.round(moved.lines["change"].to_numpy() * 100))
     assert moved.total["change"] == pytest.approx(
         moved.current.total["mean"] - moved.previous.total["mean"], abs=0.01)
@@ -175,7 +175,7 @@ def test_sample_movement_with_simulation_sums_and_names_new_placements(sample):
     previous = _as_it_stood(sample.placements, "2017-09-30")
     moved = movement(previous, sample.placements, sample.budget, "2017-09-30", sample.as_at,
                      simulations=200, seed=5)
-    pence = np.round(moved.lines[COMPONENTS].to_numpy() * 100).sum(axis=1)
+    pence = np.round(moved.lines[MOVEMENT_COMPONENTS].to_numpy() * 100).sum(axis=1)
     assert np.array_equal(pence, np.round(moved.lines["change"].to_numpy() * 100))
     started = sample.placements["start_date"] > pd.Timestamp("2017-09-30")
     new_ids = set(moved.episodes.loc[moved.episodes["component"] == "new_placements",

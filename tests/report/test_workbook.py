@@ -9,10 +9,10 @@ from builders import book, budget_book
 from openpyxl import load_workbook
 
 from forecastlib.outturn import RagPolicy, forecast_outturn
-from forecastlib.outturn.movement import COMPONENTS, movement
+from forecastlib.outturn.movement import MOVEMENT_COMPONENTS, movement
 from forecastlib.report import key_activity, result_to_json_dict
 from forecastlib.report.movement import movement_to_json_dict
-from forecastlib.report.workbook import neutralise_text, report
+from forecastlib.report.workbook import committee_pack, neutralise_text
 
 SUMMARY_FIGURES = {"Budget": ("budget",), "Actual to date": ("actual_to_date",),
                    "Forecast outturn (mean)": ("forecast", "mean"),
@@ -40,7 +40,7 @@ def _pick(payload: dict, path: tuple[str, ...]) -> float:
 def simulated(sample):
     result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
                               actuals=sample.actuals, simulations=200, seed=11)
-    content = report(result, placements=sample.placements, budget=sample.budget,
+    content = committee_pack(result, placements=sample.placements, budget=sample.budget,
                      actuals=sample.actuals, charts=False)
     return result, load_workbook(io.BytesIO(content))
 
@@ -120,7 +120,8 @@ def test_movement_sheet_and_direction_of_travel_in_the_summary():
                 "planned_end_date": "2017-12-31", "unit_cost": 700})
     budget = budget_book({"service": line[0], "category": line[1], "annual_budget": "30000"})
     moved = movement(before, now, budget, "2017-09-30", "2017-10-31", new_starts=False)
-    workbook = load_workbook(io.BytesIO(report(moved.current, movement=moved, charts=False)))
+    content = committee_pack(moved.current, movement=moved, charts=False)
+    workbook = load_workbook(io.BytesIO(content))
     assert workbook.sheetnames == ["Summary", "Movement", "Notes"]
     header, rows = _rows(workbook["Movement"])
     payload = movement_to_json_dict(moved)["lines"][0]
@@ -128,7 +129,7 @@ def test_movement_sheet_and_direction_of_travel_in_the_summary():
     assert row[header.index("Change")] == payload["change"] == 8300.0
     labels = ["New placements", "Ended placements", "Price changes", "Moves between lines",
               "Ledger actuals", "Model and projections"]
-    for label, name in zip(labels, COMPONENTS, strict=True):
+    for label, name in zip(labels, MOVEMENT_COMPONENTS, strict=True):
         assert row[header.index(label)] == payload["components"][name]
     summary_header, summary = _rows(workbook["Summary"])
     first = summary[0]
@@ -142,7 +143,7 @@ def test_text_that_looks_like_a_formula_is_neutralised():
     budget = budget_book({"service": "@SUM(A1)", "category": "=1+1", "annual_budget": "1"})
     result = forecast_outturn(placements, budget, "2017-10-31", new_starts=False,
                               use_planned_ends=True, simulations=50, seed=1)
-    workbook = load_workbook(io.BytesIO(report(result, placements=placements, budget=budget,
+    workbook = load_workbook(io.BytesIO(committee_pack(result, placements=placements, budget=budget,
                                                charts=False)))
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
@@ -158,7 +159,7 @@ def test_charts_sheet_holds_the_images_and_the_file_is_written(tmp_path, sample)
     result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
                               actuals=sample.actuals, simulations=100, seed=2)
     path = tmp_path / "pack.xlsx"
-    content = report(result, path, placements=sample.placements, budget=sample.budget)
+    content = committee_pack(result, path, placements=sample.placements, budget=sample.budget)
     assert path.read_bytes() == content
     workbook = load_workbook(path)
     assert len(workbook["Charts"]._images) == 2

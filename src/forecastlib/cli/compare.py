@@ -77,10 +77,11 @@ def run_compare(args: argparse.Namespace) -> CommandOutput:
                     names=names)
     notes = [note for result in results for note in result.notes if "Scenario" in note]
     if wants_workbook(args):
-        from forecastlib.report.workbook import report
+        from forecastlib.report.workbook import committee_pack
 
-        return CommandOutput(report(base, placements=placements, budget=budget,
-                                    actuals=actuals, scenarios=table, policy=policy), notes)
+        return CommandOutput(committee_pack(base, placements=placements, budget=budget,
+                                            actuals=actuals, scenarios=table, policy=policy),
+                             notes)
     if args.format == "json":
         return CommandOutput(json.dumps(_json(table, base), indent=2) + "\n", notes)
     if args.format == "csv":

@@ -111,7 +111,7 @@ def _finish(args, result, placements, budget, actuals, policy, base=None) -> Com
         notes += write_plots(args.plots, result, history=history, policy=policy)
     if not wants_workbook(args):
         return CommandOutput(render(result, args.format, policy), notes)
-    from forecastlib.report.workbook import report
+    from forecastlib.report.workbook import committee_pack
 
     scenarios = None
     if base is not None:
@@ -119,5 +119,6 @@ def _finish(args, result, placements, budget, actuals, policy, base=None) -> Com
 
         name, base_result = base()
         scenarios = compare(base_result, result, names=[name])
-    return CommandOutput(report(result, placements=placements, budget=budget, actuals=actuals,
-                                scenarios=scenarios, policy=policy), notes)
+    return CommandOutput(committee_pack(result, placements=placements, budget=budget,
+                                        actuals=actuals, scenarios=scenarios, policy=policy),
+                         notes)

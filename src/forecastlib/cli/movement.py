@@ -87,10 +87,11 @@ def run_movement(args: argparse.Namespace) -> CommandOutput:
         notes += write_plots(args.plots, moved.current, history=history, moved=moved,
                              policy=policy)
     if workbook:
-        from forecastlib.report.workbook import report
+        from forecastlib.report.workbook import committee_pack
 
-        return CommandOutput(report(moved.current, placements=placements, budget=budget,
-                                    actuals=actuals, movement=moved, policy=policy), notes)
+        return CommandOutput(committee_pack(moved.current, placements=placements,
+                                            budget=budget, actuals=actuals, movement=moved,
+                                            policy=policy), notes)
     if args.format == "json":
         return CommandOutput(json.dumps(movement_to_json_dict(moved), indent=2,
                                         ensure_ascii=False) + "\n", notes)

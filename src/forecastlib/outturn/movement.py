@@ -54,10 +54,10 @@ from forecastlib.outturn.result import OutturnResult
 from forecastlib.simulation import DemandModels
 from forecastlib.simulation.engine import open_books, remaining_grid
 
-__all__ = ["COMPONENTS", "Movement", "direction", "movement"]
+__all__ = ["MOVEMENT_COMPONENTS", "Movement", "direction", "movement"]
 
 #: The movement's components, in the order reports show them.
-COMPONENTS = ["new_placements", "ended_placements", "price_changes", "moves", "actuals",
+MOVEMENT_COMPONENTS = ["new_placements", "ended_placements", "price_changes", "moves", "actuals",
               "model"]
 
 #: Arrows for the direction of travel, as the seeds print them.
@@ -74,7 +74,7 @@ class Movement:
     ----------
     lines : DataFrame
         Indexed by ``(service, category)``: ``previous``, ``current`` (forecast means,
-        to the penny), ``change``, one column per :data:`COMPONENTS` entry (pounds,
+        to the penny), ``change``, one column per :data:`MOVEMENT_COMPONENTS` entry (pounds,
         summing to ``change`` to the penny), ``placements_previous`` and
         ``placements_current`` (snapshots at each as-at), ``unit_cost_previous`` and
         ``unit_cost_current`` (mean price of the placements running then), and the
@@ -380,13 +380,13 @@ def movement(
 
     attributed = _attribute(episodes_before, episodes_now, previous_day)
     by_line = (attributed.groupby([*LINE_KEYS, "component"])["amount"].sum()
-               .unstack("component").reindex(index=lines, columns=COMPONENTS).fillna(0.0))
+               .unstack("component").reindex(index=lines, columns=MOVEMENT_COMPONENTS).fillna(0.0))
     gap_before = _ledger_gap(before, episodes_before, lines, previous_actuals is not None)
     gap_now = _ledger_gap(now, episodes_now, lines, actuals is not None)
     by_line["actuals"] = gap_now - gap_before
-    pence = {name: _pence(by_line[name]) for name in COMPONENTS if name != "model"}
+    pence = {name: _pence(by_line[name]) for name in MOVEMENT_COMPONENTS if name != "model"}
     pence["model"] = (current - previous) - np.sum(list(pence.values()), axis=0)
-    for name in COMPONENTS:
+    for name in MOVEMENT_COMPONENTS:
         out[name] = pence[name] / 100
 
     out["placements_previous"], out["unit_cost_previous"] = _snapshot(episodes_before, lines)
@@ -396,7 +396,7 @@ def movement(
                                      level_share)
     out["dot_forecast"] = direction(out["previous"], out["current"], level_share)
 
-    money = ["previous", "current", "change", *COMPONENTS]
+    money = ["previous", "current", "change", *MOVEMENT_COMPONENTS]
     total = pd.Series({name: int(_pence(out[name]).sum()) / 100 for name in money},
                       name=("Total", ""), dtype=object)
     total["placements_previous"] = int(out["placements_previous"].sum())

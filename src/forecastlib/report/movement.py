@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from forecastlib.calendar import fy_label
-from forecastlib.outturn.movement import ARROWS, COMPONENTS, Movement
+from forecastlib.outturn.movement import ARROWS, MOVEMENT_COMPONENTS, Movement
 from forecastlib.report.tables import gbp_thousands
 
 __all__ = ["format_movement", "movement_to_csv", "movement_to_json_dict"]
@@ -39,7 +39,7 @@ def _figures(row: pd.Series) -> dict[str, Any]:
         "previous": _money(row["previous"]),
         "current": _money(row["current"]),
         "change": _money(row["change"]),
-        "components": {name: _money(row[name]) for name in COMPONENTS},
+        "components": {name: _money(row[name]) for name in MOVEMENT_COMPONENTS},
         "placements": {"previous": int(row["placements_previous"]),
                        "current": int(row["placements_current"])},
         "unit_cost": {"previous": _unit_cost(row["unit_cost_previous"]),
@@ -67,10 +67,10 @@ def movement_to_json_dict(moved: Movement) -> dict[str, Any]:
     }
 
 
-MOVEMENT_CSV_COLUMNS = ["service", "category", "previous", "current", "change", *COMPONENTS,
-                        "placements_previous", "placements_current", "unit_cost_previous",
-                        "unit_cost_current", "dot_placements", "dot_unit_cost",
-                        "dot_forecast"]
+MOVEMENT_CSV_COLUMNS = ["service", "category", "previous", "current", "change",
+                        *MOVEMENT_COMPONENTS, "placements_previous", "placements_current",
+                        "unit_cost_previous", "unit_cost_current", "dot_placements",
+                        "dot_unit_cost", "dot_forecast"]
 
 
 def movement_to_csv(moved: Movement) -> str:
@@ -80,7 +80,7 @@ def movement_to_csv(moved: Movement) -> str:
     total.insert(0, "service", "Total")
     total.insert(1, "category", "")
     table = pd.concat([table, total], ignore_index=True)[MOVEMENT_CSV_COLUMNS]
-    money = ["previous", "current", "change", *COMPONENTS, "unit_cost_previous",
+    money = ["previous", "current", "change", *MOVEMENT_COMPONENTS, "unit_cost_previous",
              "unit_cost_current"]
     table[money] = table[money].astype("float64").round(2)
     buffer = io.StringIO()
@@ -97,7 +97,7 @@ def format_movement(moved: Movement) -> str:
              "price_changes": "Price", "moves": "Moves", "actuals": "Ledger",
              "model": "Model"}
     head = (f"{'Line':<{width}} {'Prev':>7} {'Now':>7} {'Change':>6} "
-            + " ".join(f"{short[name]:>6}" for name in COMPONENTS) + "  No Cost Fcst")
+            + " ".join(f"{short[name]:>6}" for name in MOVEMENT_COMPONENTS) + "  No Cost Fcst")
     rule = "-" * len(head)
     out = [f"Movement in the forecast {fy_label(moved.current.year)}: "
            f"{moved.previous.as_at} to {moved.current.as_at} (GBP thousands)",
@@ -111,7 +111,7 @@ def format_movement(moved: Movement) -> str:
         return (f"{label:<{width}} {gbp_thousands(figures['previous']):>7} "
                 f"{gbp_thousands(figures['current']):>7} "
                 f"{gbp_thousands(figures['change']):>6} "
-                + " ".join(f"{gbp_thousands(figures[name]):>6}" for name in COMPONENTS)
+                + " ".join(f"{gbp_thousands(figures[name]):>6}" for name in MOVEMENT_COMPONENTS)
                 + f"   {arrows}")
 
     for service, block in moved.lines.groupby(level="service", sort=True):

@@ -250,13 +250,13 @@ def plot_waterfall(moved: Movement, line: tuple[str, str] | None = None, *,
     -------
     matplotlib.axes.Axes
     """
-    from forecastlib.outturn.movement import COMPONENTS
+    from forecastlib.outturn.movement import MOVEMENT_COMPONENTS
     from forecastlib.report.movement import COMPONENT_LABELS
 
     ax = _axes(ax, (9, 4.5))
     row = moved.total if line is None else moved.lines.loc[line]
-    steps = [float(row[name]) for name in COMPONENTS]
-    names = ["Last month", *[COMPONENT_LABELS[name] for name in COMPONENTS], "This month"]
+    steps = [float(row[name]) for name in MOVEMENT_COMPONENTS]
+    names = ["Last month", *[COMPONENT_LABELS[name] for name in MOVEMENT_COMPONENTS], "This month"]
     bottoms, heights, colours = [0.0], [float(row["previous"])], ["0.55"]
     level = float(row["previous"])
     for step in steps:

@@ -36,13 +36,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from forecastlib.calendar import fy_label
-from forecastlib.outturn.movement import ARROWS, COMPONENTS, Movement
+from forecastlib.outturn.movement import ARROWS, MOVEMENT_COMPONENTS, Movement
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
 from forecastlib.report.export import year_end_counts
 from forecastlib.report.movement import COMPONENT_LABELS
 
-__all__ = ["neutralise_text", "report"]
+__all__ = ["chart_images", "committee_pack", "neutralise_text"]
 
 POUNDS = '"£"#,##0;-"£"#,##0'
 PENCE = '"£"#,##0.00;-"£"#,##0.00'
@@ -343,21 +343,21 @@ def _movement(book: Workbook, moved: Movement) -> None:
                "else (re-fitted demand, new-start projections).", ""]
     sheet = _Sheet(book, "Movement", heading)
     sheet.header([("Service", 22), ("Line", 34), ("Last month", 16), ("This month", 16),
-                  ("Change", 15), *[(COMPONENT_LABELS[name], 15) for name in COMPONENTS],
+                  ("Change", 15), *[(COMPONENT_LABELS[name], 15) for name in MOVEMENT_COMPONENTS],
                   ("Placements last month", 11), ("Placements now", 11),
                   ("Placements DoT", 12), ("Unit cost DoT", 11), ("Forecast DoT", 11)])
 
     def values(service: str, label: str, row: pd.Series) -> list[tuple]:
         cells = [(service, None), (label, None), (_number(row["previous"]), PENCE),
                  (_number(row["current"]), PENCE), (_number(row["change"]), PENCE)]
-        cells += [(_number(row[name]), PENCE) for name in COMPONENTS]
+        cells += [(_number(row[name]), PENCE) for name in MOVEMENT_COMPONENTS]
         cells += [(_number(row["placements_previous"], 0), WHOLE),
                   (_number(row["placements_current"], 0), WHOLE)]
         cells += [(ARROWS.get(str(row.get(k, "")), None), CENTRE)
                   for k in ("dot_placements", "dot_unit_cost", "dot_forecast")]
         return cells
 
-    money = ["previous", "current", "change", *COMPONENTS, "placements_previous",
+    money = ["previous", "current", "change", *MOVEMENT_COMPONENTS, "placements_previous",
              "placements_current"]
     for service, block in moved.lines.groupby(level="service", sort=True):
         for line, row in block.iterrows():
@@ -442,7 +442,7 @@ def chart_images(result: OutturnResult, *, history: pd.Series | None = None,
     return images
 
 
-def report(
+def committee_pack(
     result: OutturnResult,
     path: str | Path | None = None,
     *,
@@ -495,8 +495,8 @@ def report(
     >>> sample = load_sample()
     >>> result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
     ...                           actuals=sample.actuals, simulations=200, seed=1)
-    >>> pack = report(result, placements=sample.placements, budget=sample.budget,
-    ...               charts=False)
+    >>> pack = committee_pack(result, placements=sample.placements, budget=sample.budget,
+    ...                       charts=False)
     >>> load_workbook(io.BytesIO(pack)).sheetnames
     ['Summary', 'Key activity', 'Notes']
     """
