@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecastlib.calendar import fy_label
 from forecastlib.outturn.movement import ARROWS, MOVEMENT_COMPONENTS, Movement
-from forecastlib.report.tables import gbp_thousands
+from forecastlib.report.tables import _name, gbp_thousands
 
 __all__ = ["format_movement", "movement_to_csv", "movement_to_json_dict"]
 
@@ -104,8 +104,7 @@ def format_movement(moved: Movement) -> str:
            rule, head, rule]
 
     def row(label: str, figures: pd.Series) -> str:
-        if len(label) > width:
-            label = label[:width - 1] + "~"
+        label = _name(label, width)
         arrows = "  ".join(ARROWS[str(figures[k])]
                            for k in ("dot_placements", "dot_unit_cost", "dot_forecast"))
         return (f"{label:<{width}} {gbp_thousands(figures['previous']):>7} "
@@ -119,7 +118,7 @@ def format_movement(moved: Movement) -> str:
         for (_, category), figures in block.iterrows():
             out.append(row("  " + (category or "(lump line)"), figures))
     out += [rule, row("Total", moved.total), rule,
-            "Change = New + Ended + Price + Moves + Ledger + Model, to the penny. Direction "
-            f"of travel against {moved.previous.as_at}: placements running, average unit "
-            "cost of those running, forecast."]
+            "Change = New + Ended + Price + Moves + Ledger + Model, to the penny.",
+            f"Direction of travel against {moved.previous.as_at}: placements running (No), "
+            "their average unit cost (Cost), forecast (Fcst)."]
     return "\n".join(line.rstrip() for line in out)

@@ -94,7 +94,7 @@ def cumulative_actuals(placements: pd.DataFrame, as_at: object, *,
 
 def plot_fan_chart(result: OutturnResult, line: tuple[str, str] | None = None, *,
                    history: pd.Series | None = None, ax: Axes | None = None,
-                   budget: bool = True, inset: bool = True, **style: Any) -> Axes:
+                   budget: bool = True, inset: bool | None = None, **style: Any) -> Axes:
     """Cumulative spend: actual to date, then the simulated fan to year-end.
 
     Bands are the central ``result.interval`` (the table's lower..upper at March) and
@@ -102,8 +102,8 @@ def plot_fan_chart(result: OutturnResult, line: tuple[str, str] | None = None, *
     the **mean** path, ending at the table's forecast. ``history`` (from
     :func:`cumulative_actuals`) draws the actual spend month by month from April;
     ``budget`` draws the budget profiled flat over the year; ``inset`` adds the
-    distribution of the year-end outturn against the budget (readable when the fan is
-    narrow beside a year's spend).
+    distribution of the year-end outturn against the budget (by default when the
+    interval is narrower than 5% of the forecast, so the fan alone would be a line).
 
     Returns
     -------
@@ -155,6 +155,8 @@ def plot_fan_chart(result: OutturnResult, line: tuple[str, str] | None = None, *
     ends = pd.to_datetime(month_ends(result.year))
     ax.set_xticks(ends, [f"{d:%b}" for d in ends])
     ax.set_xlabel("month end")
+    if inset is None:
+        inset = (figures["upper"] - figures["lower"]) < 0.05 * abs(figures["mean"])
     if inset and result.outturns is not None:
         outturns = (result.outturns.sum(axis=0) if line is None
                     else result.outturns[result.lines.index.get_loc(line)])
