@@ -32,6 +32,10 @@ PUBLIC = {
     "OutturnSurface", "goal_seek", "placements_before_red", "share_to_balance", "sobol_table",
     "tornado",
     "plot_fan_chart", "plot_tornado", "neutralise_formulas",
+    # report pack, movement and charts
+    "COMPONENT_LABELS", "MOVEMENT_COMPONENTS", "Movement", "assumption_label",
+    "committee_pack", "cumulative_actuals", "format_movement", "movement", "movement_to_csv",
+    "movement_to_json_dict", "plot_variance", "plot_waterfall", "year_end_counts",
     # SSDA903
     "DEFAULT_PRICES", "place_category", "read_ssda903",
 }

@@ -9,6 +9,16 @@
                          [--format table|json|csv] [--output FILE] [--quiet]
     forecastlib activity --placements FILE --budget FILE --as-at DATE
                          [--format table|csv] [--output FILE]
+    forecastlib movement --placements NOW --previous-placements BEFORE --budget FILE
+                         --as-at DATE --previous-as-at DATE [--actuals FILE]
+                         [--previous-actuals FILE] [forecast options]
+                         [--format table|json|csv|xlsx] [--output FILE]
+    forecastlib compare  --placements FILE --budget FILE --as-at DATE --scenario FILE ...
+                         [forecast options] [--format table|json|csv] [--output FILE]
+
+``forecast``, ``demo``, ``movement`` and ``compare`` take ``--output NAME.xlsx`` (the
+committee pack), the RAG policy flags (``--rag FILE``, ``--red-share`` ...) and, except
+``compare``, ``--plots DIR``.
 
 Each command lives in its own module with a ``register(subparsers)`` function that adds
 its parser and sets ``handler``; a handler returns a
@@ -33,7 +43,7 @@ import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from forecastlib.cli import activity, forecast
+from forecastlib.cli import activity, compare, forecast, movement
 from forecastlib.cli.common import (
     UsageError,
     check_options,
@@ -51,7 +61,7 @@ __all__ = ["main"]
 EXIT_CRASH = 1
 EXIT_BAD_INPUT = 2
 
-_COMMANDS = (forecast, activity)
+_COMMANDS = (forecast, activity, movement, compare)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="forecastlib",
         description="Year-end outturn forecasts for local-authority demand-led budgets.",
+        epilog="examples:\n  forecastlib demo\n  forecastlib demo --output pack.xlsx\n"
+               "  forecastlib forecast --placements placements.csv --budget budget.csv "
+               "--as-at 2017-10-31\n  forecastlib COMMAND --help   (options and examples)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -14,7 +14,13 @@ __all__ = ["register"]
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``activity`` command."""
-    activity = commands.add_parser("activity", help="key activity data per line")
+    activity = commands.add_parser(
+        "activity", help="key activity data per line",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  forecastlib activity --placements placements.csv --budget budget.csv "
+               "--as-at 2017-10-31\n  forecastlib activity ... --format csv --output "
+               "activity.csv\n\nBudgeted placements x weeks x unit cost against the snapshot, "
+               "yearly average and\nactual unit cost, with the exact volume / price split.")
     add_inputs(activity, actuals=False)
     activity.add_argument("--format", choices=["table", "csv"], default="table")
     activity.add_argument("--output", type=Path, metavar="FILE")

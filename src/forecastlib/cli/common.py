@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecastlib.outturn import OutturnResult
+from forecastlib.outturn import OutturnResult, RagPolicy
 from forecastlib.report import format_outturn, result_to_csv, result_to_json_dict
 
 __all__ = [
@@ -80,13 +80,13 @@ def add_inputs(parser: argparse.ArgumentParser, *, actuals: bool) -> None:
     parser.add_argument("--as-at", required=True, dest="as_at", metavar="DATE")
 
 
-def render(result: OutturnResult, fmt: str) -> str:
+def render(result: OutturnResult, fmt: str, policy: RagPolicy | None = None) -> str:
     """The result in the contract's ``json``, ``csv`` or the text ``table``."""
     if fmt == "json":
         return json.dumps(result_to_json_dict(result), indent=2) + "\n"
     if fmt == "csv":
         return result_to_csv(result)
-    return format_outturn(result) + "\n"
+    return format_outturn(result, policy) + "\n"
 
 
 #: Most simulations the command line runs (each line keeps one path per simulation).

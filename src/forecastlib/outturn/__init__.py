@@ -6,14 +6,18 @@ from forecastlib.outturn.deterministic import (
     outturn_total,
 )
 from forecastlib.outturn.forecast import forecast_outturn
+from forecastlib.outturn.movement import MOVEMENT_COMPONENTS, Movement, movement
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
 
 __all__ = [
+    "MOVEMENT_COMPONENTS",
+    "Movement",
     "OUTTURN_COLUMNS",
     "OutturnResult",
     "RagPolicy",
     "deterministic_outturn",
     "forecast_outturn",
+    "movement",
     "outturn_total",
 ]

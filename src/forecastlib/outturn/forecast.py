@@ -22,6 +22,7 @@ import pandas as pd
 from forecastlib.accrual import accrue
 from forecastlib.accrual.engine import open_without_end, resolve_year
 from forecastlib.budget import SpendProfile
+from forecastlib.calendar import fy_end
 from forecastlib.errors import ConfigError
 from forecastlib.outturn.deterministic import deterministic_outturn, outturn_total
 from forecastlib.outturn.rag import RagPolicy
@@ -41,7 +42,8 @@ __all__ = ["OutturnResult", "forecast_outturn"]
 _QUANTILES = ("mean", "p50", "lower", "upper")
 
 
-def _exact(table: pd.DataFrame, policy: RagPolicy, interval: float) -> OutturnResult:
+def _exact(table: pd.DataFrame, policy: RagPolicy, interval: float,
+           accrued: pd.DataFrame) -> OutturnResult:
     lines = table.copy()
     for column in _QUANTILES:
         lines[column] = table["forecast"]
@@ -50,11 +52,19 @@ def _exact(table: pd.DataFrame, policy: RagPolicy, interval: float) -> OutturnRe
     lines = lines.drop(columns=["forecast"])
     total = outturn_total(table, policy)
     total = pd.concat([total.drop("forecast"),
-                       pd.Series({q: total["forecast"] for q in _QUANTILES}, dtype=object)])
+                       pd.Series({q: total["forecast"] for q in _QUANTILES}, dtype=object),
+                       pd.Series({"sd": 0.0, "prob_overspend": float(
+                           total["forecast"] > total["budget"])}, dtype=object)])
     total.name = ("Total", "")
+    year_end = np.datetime64(fy_end(table.attrs["year"]), "D")
+    ends = accrued["effective_end"].to_numpy(dtype="datetime64[D]")
+    running = (np.isnat(ends) | (ends >= year_end)) & (accrued["days_in_year"].to_numpy() > 0)
+    counts = (pd.Series(running, index=pd.MultiIndex.from_frame(accrued[["service", "category"]]))
+              .groupby(level=[0, 1]).sum().reindex(table.index).fillna(0))
     return OutturnResult(lines=lines, total=total, as_at=table.attrs["as_at"],
                          year=table.attrs["year"], interval=float(interval), simulations=0,
-                         notes=list(table.attrs["notes"]))
+                         notes=list(table.attrs["notes"]),
+                         year_end_running=counts.to_numpy(dtype=np.int64)[:, None])
 
 
 def _summary(draws: np.ndarray, budget: np.ndarray, interval: float) -> dict[str, np.ndarray]:
@@ -145,7 +155,7 @@ def forecast_outturn(
     accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
     open_rows = open_without_end(accrued)
     if not new_starts and not open_rows.any() and scenario is None:
-        return _exact(table, policy, interval)
+        return _exact(table, policy, interval, accrued)
 
     models = models or DemandModels.fit(placements, as_at_day, new_starts=new_starts)
     if not new_starts:

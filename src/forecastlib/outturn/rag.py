@@ -22,9 +22,16 @@ savings are a pressure to explain).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from forecastlib.errors import ConfigError
 
 __all__ = ["RagPolicy"]
 
@@ -59,6 +66,60 @@ class RagPolicy(BaseModel):
         if self.red_share < self.amber_share or self.red_amount < self.amber_amount:
             raise ValueError("red thresholds must be at least the amber ones")
         return self
+
+    @classmethod
+    def load(cls, source: str | Path | dict[str, Any], **overrides: Any) -> RagPolicy:
+        """A policy from a YAML or JSON file (or a dict), with ``overrides`` on top.
+
+        Unknown keys and bad values are a :class:`~forecastlib.errors.ConfigError` naming
+        the file, the key and the value; keys not given keep their defaults.
+
+        Examples
+        --------
+        >>> RagPolicy.load({"red_share": 0.1}, commentary_amount=250_000).red_share
+        0.1
+        >>> RagPolicy.load({"red_shares": 0.1})
+        Traceback (most recent call last):
+        ...
+        forecastlib.errors.ConfigError: RAG policy: red_shares: unknown key (value 0.1); ...
+        """
+        label = "RAG policy" if isinstance(source, dict) else Path(source).name
+        if isinstance(source, dict):
+            data: Any = dict(source)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise ConfigError(f"{label}: no such RAG policy file")
+            try:
+                text = path.read_text(encoding="utf-8")
+                data = (json.loads(text) if path.suffix.lower() == ".json"
+                        else yaml.safe_load(text)) or {}
+            except (json.JSONDecodeError, yaml.YAMLError) as error:
+                raise ConfigError(f"{label}: not valid YAML or JSON ({error})") from None
+            if not isinstance(data, dict):
+                raise ConfigError(f"{label}: expected a mapping of policy keys to values")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            problems = []
+            for item in error.errors():
+                key = ".".join(str(part) for part in item["loc"]) or "policy"
+                message = ("unknown key" if item["type"] == "extra_forbidden"
+                           else item["msg"])
+                problems.append(f"{key}: {message} (value {item.get('input')!r})")
+            keys = ", ".join(cls.model_fields)
+            raise ConfigError(f"{label}: " + "; ".join(problems)
+                              + f"; keys are {keys}") from None
+
+    def describe(self) -> str:
+        """The policy in words, for footnotes and notes."""
+        text = (f"red: overspend above {self.red_share:.0%} of budget and "
+                f"GBP {self.red_amount:,.0f}; amber: above {self.amber_share:.0%} and "
+                f"GBP {self.amber_amount:,.0f}; commentary where |variance| > "
+                f"{self.commentary_share:.0%} of budget or GBP {self.commentary_amount:,.0f}, "
+                "whichever is greater")
+        return text + ("; underspends rated by size too" if self.rate_underspends else "")
 
     def rate(self, budget: npt.ArrayLike, variance: npt.ArrayLike) -> npt.NDArray[np.str_]:
         """``'red'``, ``'amber'`` or ``'green'`` for each line."""

@@ -14,6 +14,8 @@ import pandas as pd
 
 from forecastlib.calendar import fy_label
 from forecastlib.outturn.forecast import OutturnResult
+from forecastlib.outturn.rag import RagPolicy
+from forecastlib.report.export import year_end_counts
 
 __all__ = ["format_key_activity", "format_outturn", "gbp_thousands"]
 
@@ -80,9 +82,15 @@ def _lump_block(lumps: pd.DataFrame, row: Callable[[str, pd.Series], str],
     return out
 
 
-def format_outturn(result: OutturnResult) -> str:
+def format_outturn(result: OutturnResult, policy: RagPolicy | None = None) -> str:
     """The outturn table: one row per line by service, then the growth and savings
-    (lump) lines in their own block, and a grand total."""
+    (lump) lines in their own block, and a grand total.
+
+    A second table gives each line's probability of overspend and its placements on
+    the last day of the year (mean and interval). ``policy`` only words the footnote
+    (the flags themselves are in ``result``).
+    """
+    policy = policy or RagPolicy()
     interval = not (result.lines["lower"] == result.lines["upper"]).all()
     width = _NAME_WIDTH - 9 if interval else _NAME_WIDTH  # room for the interval column
     head = (f"{'Line':<{width}} {'Budget':>8} {'Actual':>8} {'Forecast':>9} "
@@ -112,12 +120,40 @@ def format_outturn(result: OutturnResult) -> str:
             out.append(row("  " + category, figures))
     out += _lump_block(result.lines[lump], row, width)
     out += [rule, row("Total", result.total), rule]
-    out.append("* commentary needed: |variance| > max(2% of budget, GBP 100k)"
+    out.append(f"* commentary needed: |variance| > max({policy.commentary_share:.0%} of "
+               f"budget, GBP {policy.commentary_amount / 1000:,.0f}k)"
                + (f"; interval is the central {result.interval:.0%}" if interval else ""))
     if lump.any():
         out.append("n/a: growth and savings lines are not RAG-rated; their forecast is "
                    "actuals to date")
+    out += ["", *_risk_table(result)]
     return "\n".join(line.rstrip() for line in out)
+
+
+def _count_text(value: float, decimals: int = 0) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def _risk_table(result: OutturnResult) -> list[str]:
+    counts = year_end_counts(result)
+    width = _NAME_WIDTH
+    head = (f"{'Line':<{width}} {'P(overspend)':>12}  {'Placements at 31 March':>22} "
+            f"{'Interval':>13}")
+    rule = "-" * len(head)
+    out = ["Probability of overspend and placements at year-end", rule, head, rule]
+
+    def row(label: str, probability: float, count: pd.Series) -> str:
+        span = f"{_count_text(count['lower'])}-{_count_text(count['upper'])}"
+        return (f"{_name(label, width):<{width}} {probability:>12.0%}  "
+                f"{_count_text(count['mean'], 1):>22} {span:>13}")
+
+    for service, block in result.lines.groupby(level="service", sort=True):
+        out.append(_name(str(service), width))
+        for line, figures in block.iterrows():
+            out.append(row("  " + (line[1] or "(lump line)"), float(figures["prob_overspend"]),
+                           counts.loc[line]))
+    out += [rule, row("Total", float(result.total["prob_overspend"]), counts.iloc[-1]), rule]
+    return out
 
 
 def _unit_cost(value: float) -> str:
