@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["TWO_DIGIT_YEAR", "parse_dates", "parse_numbers"]
+__all__ = ["TWO_DIGIT_YEAR", "parse_dates", "parse_numbers", "two_digit_years",
+           "unreadable_reasons"]
 
 _TEXT = np.dtypes.StringDType()
 _SLASH = np.array("/", dtype=_TEXT)
@@ -130,3 +131,28 @@ def parse_numbers(cells: np.ndarray, present: np.ndarray,
         read[failed] = _formatted(text, money)
     numbers[present] = read
     return numbers, present & ~np.isfinite(numbers)
+
+
+def unreadable_reasons(cells: np.ndarray, unreadable: np.ndarray) -> np.ndarray:
+    """Why each unreadable number cell was refused, in words (``""`` if no hint)."""
+    reasons = np.full(cells.shape, "", dtype=object)
+    positions = np.flatnonzero(unreadable)
+    if positions.size == 0:
+        return reasons
+    text = pd.Series(np.asarray(cells, dtype=object)[positions]).astype(str)
+    lowered = text.str.lower()
+    checks = [
+        (text.str.contains(r"[^\x00-\x7f£]", regex=True) & text.str.contains(r"\d"),
+         "write digits as 0-9; this cell has other digits or characters"),
+        (text.str.contains("_", regex=False), "no '_' inside a number"),
+        (lowered.str.fullmatch(r"[+-]?(nan|inf|infinity)"), "a finite number"),
+        (text.str.fullmatch(r"[+-]?[0-9.]+e[+-]?[0-9]+", case=False),
+         "a finite number; this one is too large"),
+        (text.str.contains(r"[0-9],[0-9]", regex=True),
+         "thousands groups of 3 digits, as 1,234.50"),
+    ]
+    chosen = np.full(positions.size, "", dtype=object)
+    for mask, reason in reversed(checks):
+        chosen = np.where(mask.to_numpy(dtype=bool), reason, chosen)
+    reasons[positions] = chosen
+    return reasons

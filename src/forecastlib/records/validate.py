@@ -19,7 +19,12 @@ import pandas as pd
 from pydantic import BaseModel
 
 from forecastlib.errors import DataValidationError, Problem
-from forecastlib.records.cells import parse_dates, parse_numbers, two_digit_years
+from forecastlib.records.cells import (
+    parse_dates,
+    parse_numbers,
+    two_digit_years,
+    unreadable_reasons,
+)
 from forecastlib.records.headers import match_headers
 from forecastlib.records.line_names import line_key
 from forecastlib.records.schema import ColumnSpec, column_specs, rules_for, unique_key
@@ -41,6 +46,7 @@ class _Collector:
         self.file = file
         self.rows = rows
         self.problems: list[Problem] = []
+        self.bad: np.ndarray | None = None  # rows with a problem found so far
 
     def add_mask(
         self,
@@ -57,6 +63,8 @@ class _Collector:
         positions = np.flatnonzero(mask)
         if positions.size == 0:
             return
+        if self.bad is not None:
+            self.bad[positions] = True
         shown = positions[:MAX_PROBLEMS_PER_CHECK]
         rows = self.rows[shown]
         if values is None:
@@ -132,7 +140,11 @@ def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Se
             report(unreadable & ~short_year, spec.expected())
         return pd.Series(dates[codes], index=column.index)
     array, unreadable = parse_numbers(cells, present, money=spec.money)
-    report(unreadable, spec.expected())
+    if unreadable.any():
+        reasons = unreadable_reasons(cells, unreadable)
+        for reason in np.unique(reasons[unreadable]):
+            detail = f" ({reason})" if reason else ""
+            report(unreadable & (reasons == reason), spec.expected() + detail)
     ok = present & ~unreadable
     out_of_bounds = np.zeros(len(cells), dtype=bool)
     if spec.ge is not None:
@@ -205,6 +217,7 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
                                         shape_problems=meta.get("problems", ()))
     out = _Collector(file, rows)
     typed: dict[str, pd.Series] = {}
+    out.bad = np.zeros(len(table), dtype=bool)
     for spec in specs:
         if spec.name in table.columns:
             column = table[spec.name]
@@ -212,11 +225,11 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
             column = pd.Series("", index=table.index, dtype=object)
         typed[spec.name] = _check_column(spec, column, out)
     frame = pd.DataFrame(typed, index=table.index)
-    if out.problems:
-        raise DataValidationError(out.sorted())
-
+    readable = ~out.bad  # cross-column rules judge only rows whose cells could be read
     for rule in rules_for(model):
-        out.add_mask(rule.violated(frame), rule.column, table.get(rule.column), rule.expected)
+        with np.errstate(invalid="ignore", over="ignore"):
+            violated = rule.violated(frame)
+        out.add_mask(violated & readable, rule.column, table.get(rule.column), rule.expected)
     key = list(unique_key(model))
     if key and len(frame):
         _check_unique(frame, key, out)
