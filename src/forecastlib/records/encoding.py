@@ -95,7 +95,8 @@ def decode_text(data: bytes, label: str) -> tuple[str, list[str]]:
             notes.append(f"{label}: read as Windows-1252 (cp1252), the 'ANSI' encoding "
                          f"Excel uses on Windows, because it is not valid UTF-8 (byte "
                          f"{first_bad}, line {_line_of(data, first_bad)}); check that "
-                         f"'£' and accented names read correctly, or save it as 'CSV UTF-8'")
+                         f"'£' and accented names read correctly, or save it as UTF-8 ('CSV UTF-8' "
+                         f"in Excel)")
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
