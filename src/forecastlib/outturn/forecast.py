@@ -209,6 +209,7 @@ def forecast_outturn(
         notes.append("New starts are left out (--no-new-starts).")
     if scenario is not None:
         notes.append(f"Scenario applied: {scenario.name} ({len(scenario.changes)} changes).")
+        notes += scenario.notes
     return OutturnResult(lines=out, total=total, as_at=as_at_day, year=year,
                          interval=float(interval), simulations=int(simulations), notes=notes,
                          outturns=outturns, paths=paths, months=months,

@@ -45,6 +45,10 @@ def _as_text(cells: np.ndarray) -> np.ndarray:
     return np.asarray(cells, dtype=object).astype(str).astype(_TEXT)
 
 
+def _ascii(cells: np.ndarray) -> np.ndarray:
+    return np.strings.str_len(np.strings.encode(cells, "utf-8")) == np.strings.str_len(cells)
+
+
 def _uk_dates_as_iso(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rewrite ``D/M/YYYY`` cells as ``YYYY-MM-DD``; the mask says which had that shape."""
     day, first, rest = np.strings.partition(cells, _SLASH)
@@ -70,6 +74,8 @@ def parse_dates(cells: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.
     that could not be read.
     """
     cells = _as_text(cells)
+    given = present
+    present = present & _ascii(cells)  # non-ASCII digits are never read as a date
     parsed = np.full(cells.shape, np.datetime64("NaT"), dtype="datetime64[s]")
     parsed[present] = _iso_dates(cells[present])
     retry = present & np.isnat(parsed)
@@ -79,7 +85,7 @@ def parse_dates(cells: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.
         if shaped.any():
             uk[shaped] = _iso_dates(iso[shaped])
         parsed[retry] = uk
-    return parsed, present & np.isnat(parsed)
+    return parsed, given & np.isnat(parsed)
 
 
 def two_digit_years(cells: np.ndarray) -> np.ndarray:
@@ -120,8 +126,7 @@ def parse_numbers(cells: np.ndarray, present: np.ndarray,
             dtype="float64", copy=True)
     # float() also reads "1_000", Arabic-Indic and full-width digits, "nan" and "inf":
     # only plain ASCII digits, a sign, a point and an exponent are numbers here.
-    ascii_only = (np.strings.str_len(np.strings.encode(given, "utf-8"))
-                  == np.strings.str_len(given))
+    ascii_only = _ascii(given)
     odd = (~ascii_only | (np.strings.count(given, "_") > 0)
            | (np.strings.count(np.strings.lower(given), "n") > 0))
     read[odd] = np.nan

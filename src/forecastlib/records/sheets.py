@@ -151,7 +151,9 @@ def _split_quoted(text: str, label: str) -> tuple[pd.DataFrame, np.ndarray, np.n
                                           f"with a quote must end with one")) from None
     widths = np.array([len(r) for r in records], dtype=np.int64)
     blank = np.array([not any(c.strip() for c in r) for r in records], dtype=bool)
-    grid = pd.DataFrame(records, dtype=object).fillna("") if records else pd.DataFrame()
+    width = int(widths.max()) if records else 0
+    grid = pd.DataFrame([r + [""] * (width - len(r)) for r in records], dtype=object) \
+        if records else pd.DataFrame()
     return grid, blank, widths, np.array(starts, dtype=np.int64)
 
 
