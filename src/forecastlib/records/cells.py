@@ -45,8 +45,29 @@ def _as_text(cells: np.ndarray) -> np.ndarray:
     return np.asarray(cells, dtype=object).astype(str).astype(_TEXT)
 
 
+def _plain_characters(cells: np.ndarray, refused: str = "", longest: int = 64) -> np.ndarray:
+    """Mask of cells written in ASCII only, without any of ``refused`` (case-insensitive).
+
+    Works on the code points as a 2-D integer array (fast for a million cells); cells
+    longer than ``longest`` are reported as not plain.
+    """
+    lengths = np.strings.str_len(cells)
+    short = lengths <= longest
+    width = int(lengths[short].max()) if short.any() else 0
+    plain = np.zeros(cells.shape, dtype=bool)
+    if width == 0:
+        plain[short] = True
+        return plain
+    points = cells[short].astype(f"U{width}").view(np.uint32).reshape(-1, width)
+    good = points < 128
+    for character in set(refused.lower() + refused.upper()):
+        good &= points != ord(character)
+    plain[short] = good.all(axis=1)
+    return plain
+
+
 def _ascii(cells: np.ndarray) -> np.ndarray:
-    return np.strings.str_len(np.strings.encode(cells, "utf-8")) == np.strings.str_len(cells)
+    return _plain_characters(cells)
 
 
 def _uk_dates_as_iso(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,10 +147,7 @@ def parse_numbers(cells: np.ndarray, present: np.ndarray,
             dtype="float64", copy=True)
     # float() also reads "1_000", Arabic-Indic and full-width digits, "nan" and "inf":
     # only plain ASCII digits, a sign, a point and an exponent are numbers here.
-    ascii_only = _ascii(given)
-    odd = (~ascii_only | (np.strings.count(given, "_") > 0)
-           | (np.strings.count(np.strings.lower(given), "n") > 0))
-    read[odd] = np.nan
+    read[~_plain_characters(given, refused="_n")] = np.nan
     failed = np.isnan(read)  # the forms below are matched in ASCII digits only
     if failed.any():
         text = pd.Series(given[failed].astype(object))
