@@ -25,5 +25,6 @@ def run_activity(args: argparse.Namespace) -> CommandOutput:
     as_at = parse_as_at(args.as_at)
     table = key_activity(read_placements(args.placements), read_budget(args.budget), as_at)
     if args.format == "csv":
-        return CommandOutput(table.reset_index().to_csv(index=False, lineterminator="\n"))
-    return CommandOutput(format_key_activity(table) + "\n")
+        return CommandOutput(table.reset_index().to_csv(index=False, lineterminator="\n"),
+                             table.attrs.get("notes"))
+    return CommandOutput(format_key_activity(table) + "\n", table.attrs.get("notes"))

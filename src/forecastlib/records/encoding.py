@@ -90,7 +90,7 @@ def decode_text(data: bytes, label: str) -> tuple[str, list[str]]:
                 raise _refuse(label, f"UTF-8 or Windows-1252 (cp1252) text; byte "
                               f"{first_bad} (line {_line_of(data, first_bad)}) is not "
                               f"UTF-8 and byte {cp_error.start} (0x{data[cp_error.start]:02X}"
-                              f") is not cp1252 either: save the file as 'CSV UTF-8'"
+                              f") is not cp1252 either: save it as UTF-8 ('CSV UTF-8' in Excel)"
                               ) from None
             notes.append(f"{label}: read as Windows-1252 (cp1252), the 'ANSI' encoding "
                          f"Excel uses on Windows, because it is not valid UTF-8 (byte "

@@ -116,10 +116,10 @@ def match_headers(table: pd.DataFrame, columns: list[str], required: list[str], 
         at = find_header_row(table, missing + sorted(present))
         if at is not None:
             row = int(rows[at]) if rows is not None else at + 2
-            found = ", ".join(repr(g) for g in given if g.strip())[:80]
+            found = ", ".join(g for g in given if g.strip())[:80]
             raise DataValidationError(Problem(
                 file, header_row, None, found,
-                f"the header must be the first row: row {header_row} holds {found}, and "
+                f"the header must be the first row: row {header_row} holds {found!r}, and "
                 f"the column names are on row {row}; delete the rows above them"))
     if shape_problems:
         raise DataValidationError(list(shape_problems))

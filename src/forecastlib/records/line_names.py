@@ -5,8 +5,8 @@ spell the same line differently: ``Residential Homes`` in the placements,
 ``Residential homes `` (a trailing space, or a non-breaking one from a web page) in the
 budget. :func:`reconcile_line_names` makes them one line, applied once where the three
 frames meet: names are compared ignoring case and surrounding or repeated spaces, the
-budget's spelling is shown (else the spelling most rows use), and a note lists every
-spelling merged. One budget line given twice under spellings that differ only so is an
+budget's spelling is shown (else the spelling most rows use; spaces tidied to single
+plain ones), and a note lists every spelling merged. One budget line given twice under spellings that differ only so is an
 error (a duplicate budget line), never two lines.
 
 Notes the readers attached to the frames (``attrs["notes"]``: the encoding used, extra
@@ -64,8 +64,9 @@ def _canonical(spellings: pd.DataFrame, keys: list[str], column: str) -> pd.Data
         rows=("rows", "sum"), source=("source", "min")).reset_index()
     ranked = counted.sort_values(keys + ["source", "rows"], ascending=[True] * len(keys)
                                  + [True, False], kind="stable")
-    chosen = ranked.drop_duplicates(keys)
-    return chosen[keys + [column]].rename(columns={column: f"new_{column}"})
+    chosen = ranked.drop_duplicates(keys)[keys + [column]]
+    tidy = chosen[column].astype(str).str.split().str.join(" ")  # spaces as one plain space
+    return chosen[keys].assign(**{f"new_{column}": tidy.to_numpy()})
 
 
 def _duplicate_budget_lines(budget: pd.DataFrame) -> None:

@@ -15,8 +15,8 @@ YAML dates are left as text, so that the scenario's own date rules (ISO or UK
 
 Examples
 --------
->>> parse_scenario_text('{"name": "x", "changes": []}', "s.json")
-{'name': 'x', 'changes': []}
+>>> parse_scenario_text('{"name": "x", "changes": [], "name": NaN}', "s.json")[1]
+[("key 'name'", 'given twice in one mapping'), ("key 'name'", "a finite number (value 'NaN')")]
 >>> parse_scenario_text("name: x\\nname: y\\n", "s.yaml")
 Traceback (most recent call last):
 ...
@@ -36,7 +36,7 @@ import yaml
 from forecastlib.errors import ConfigError, DataValidationError
 from forecastlib.records.encoding import decode_text
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "ScenarioError", "parse_scenario_text",
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "ScenarioError", "describe", "parse_scenario_text",
            "read_scenario_file", "where"]
 
 #: Deepest nesting of mappings and lists a scenario file may have.
@@ -79,25 +79,35 @@ def where(path: tuple[Any, ...]) -> str:
     return text or "the top level"
 
 
-def _walk(data: Any, label: str, path: tuple[Any, ...] = (), depth: int = 0,
-          problems: list[str] | None = None) -> list[str]:
+def _walk(data: Any, path: tuple[Any, ...] = (), depth: int = 0,
+          problems: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """``(where, what)`` of every refused value and repeated key, depth first."""
     problems = [] if problems is None else problems
     if depth > MAX_DEPTH:
-        problems.append(f"{label}: {where(path)}: nesting deeper than {MAX_DEPTH} levels")
+        problems.append((where(path), f"nesting deeper than {MAX_DEPTH} levels"))
         return problems
     if isinstance(data, _Bad):
-        problems.append(f"{label}: {where(path)}: {data.reason} (value {str(data)[:40]!r})")
+        problems.append((where(path), f"{data.reason} (value {str(data)[:40]!r})"))
     elif isinstance(data, float) and not math.isfinite(data):
-        problems.append(f"{label}: {where(path)}: a finite number (value {data!r})")
+        problems.append((where(path), f"a finite number (value {data!r})"))
     elif isinstance(data, dict):
         for key in getattr(data, "duplicates", []):
-            problems.append(f"{label}: {where(path + (key,))}: given twice in one mapping")
+            problems.append((where(path + (key,)), "given twice in one mapping"))
         for key, value in data.items():
-            _walk(value, label, path + (key,), depth + 1, problems)
+            _walk(value, path + (key,), depth + 1, problems)
     elif isinstance(data, list):
         for position, value in enumerate(data):
-            _walk(value, label, path + (position,), depth + 1, problems)
+            _walk(value, path + (position,), depth + 1, problems)
     return problems
+
+
+def describe(label: str, problems: list[tuple[str, str]]) -> str:
+    """One message listing ``(where, what)`` problems of a file."""
+    if len(problems) == 1:
+        return f"{label}: {problems[0][0]}: {problems[0][1]}"
+    lines = [f"{label}: {len(problems)} problems:"]
+    lines += [f"  - {place}: {what}" for place, what in problems]
+    return "\n".join(lines)
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> _Mapping:
@@ -168,13 +178,17 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp",
                               _StrictLoader.construct_yaml_timestamp)
 
 
-def parse_scenario_text(text: str, label: str, kind: str | None = None) -> Any:
+def parse_scenario_text(text: str, label: str, kind: str | None = None
+                        ) -> tuple[Any, list[tuple[str, str]]]:
     """Parse a scenario file's text (JSON if ``kind`` or the name says so, else YAML).
+
+    Returns the data and the ``(where, what)`` of every refused value and repeated key
+    (left for the caller to list beside the schema's own problems).
 
     Raises
     ------
     ScenarioError
-        Not well-formed, or any of the refusals in the module notes.
+        Not well-formed, nested too deep, a YAML alias or a key repeated in YAML.
     """
     is_json = (kind or Path(label).suffix.lstrip(".")).lower() == "json"
     try:
@@ -203,14 +217,17 @@ def parse_scenario_text(text: str, label: str, kind: str | None = None) -> Any:
     except ValueError as error:  # e.g. a YAML value its constructor cannot read
         raise ScenarioError(f"{label}: not valid {'JSON' if is_json else 'YAML'}: "
                                 f"{error}") from None
-    problems = _walk(data, label)
-    if problems:
-        raise ScenarioError("\n".join(problems))
-    return data
+    problems = _walk(data)
+    deep = [p for p in problems if p[1].startswith("nesting deeper")]
+    if deep:
+        raise ScenarioError(describe(label, deep[:1]))
+    return data, problems
 
 
-def read_scenario_file(path: Path, label: str) -> tuple[Any, list[str]]:
-    """Read, decode and parse a scenario file; returns the data and notes (encoding)."""
+def read_scenario_file(path: Path, label: str
+                       ) -> tuple[Any, list[tuple[str, str]], list[str]]:
+    """Read, decode and parse a scenario file: the data, its refused values (see
+    :func:`parse_scenario_text`) and notes (the encoding used)."""
     if not path.is_file():
         raise ScenarioError(f"{label}: no such scenario file")
     try:
@@ -224,4 +241,5 @@ def read_scenario_file(path: Path, label: str) -> tuple[Any, list[str]]:
         text, notes = decode_text(data, label)
     except DataValidationError as error:
         raise ScenarioError(f"{label}: {error.problems[0].expected}") from None
-    return parse_scenario_text(text, label), notes
+    data, problems = parse_scenario_text(text, label)
+    return data, problems, notes

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -33,7 +34,7 @@ from pydantic import (
 )
 
 from forecastlib.records.cells import parse_dates, parse_numbers, two_digit_years
-from forecastlib.scenarios.files import ScenarioError, read_scenario_file, where
+from forecastlib.scenarios.files import ScenarioError, describe, read_scenario_file, where
 
 __all__ = [
     "Change",
@@ -231,8 +232,8 @@ class Scenario(BaseModel):
             raise ScenarioError("\n".join(problems))
 
 
-def _describe(error: ValidationError, source: str) -> str:
-    lines = [f"{source}: {error.error_count()} problem(s):"]
+def _problems(error: ValidationError) -> list[tuple[str, str]]:
+    problems = []
     for item in error.errors():
         path = list(item["loc"])
         kind = ""
@@ -245,9 +246,8 @@ def _describe(error: ValidationError, source: str) -> str:
             place = f"{head}]{kind}{rest}"
         value = item.get("input")
         shown = "" if isinstance(value, dict | list) else f" (value {str(value)[:40]!r})"
-        message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"  - {place}: {message}{shown}")
-    return "\n".join(lines)
+        problems.append((place, item["msg"].removeprefix("Value error, ") + shown))
+    return problems
 
 
 _KINDS = {"extra_placements", "demand_growth", "unit_cost_change", "mix_shift", "savings",
@@ -275,20 +275,27 @@ def load_scenario(source: str | Path | dict) -> Scenario:
     250000.0
     """
     notes: list[str] = []
+    refused: list[tuple[str, str]] = []
     if isinstance(source, dict):
         label, data = "scenario", source
     else:
         path = Path(source)
         label = path.name
-        data, notes = read_scenario_file(path, label)
+        data, refused, notes = read_scenario_file(path, label)
     if not isinstance(data, dict):
         raise ScenarioError(f"{label}: expected a mapping with 'name' and 'changes'")
     try:
         scenario = Scenario.model_validate(dict(data))
+        problems: list[tuple[str, str]] = []
     except ValidationError as error:
-        raise ScenarioError(_describe(error, label)) from None
+        problems = _problems(error)
     except RecursionError:
         raise ScenarioError(f"{label}: nesting too deep") from None
+    if refused or problems:
+        # values the parser refused are named once, as the parser saw them
+        places = {place for place, _ in refused}
+        problems = [p for p in problems if re.sub(r" \(\w+\)", "", p[0]) not in places]
+        raise ScenarioError(describe(label, refused + problems))
     scenario._notes = notes
     return scenario
 
