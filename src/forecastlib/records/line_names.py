@@ -6,8 +6,8 @@ spell the same line differently: ``Residential Homes`` in the placements,
 budget. :func:`reconcile_line_names` makes them one line, applied once where the three
 frames meet: names are compared ignoring case and surrounding or repeated spaces, the
 budget's spelling is shown (else the spelling most rows use; spaces tidied to single
-plain ones), and a note lists every spelling merged. One budget line given twice under spellings that differ only so is an
-error (a duplicate budget line), never two lines.
+plain ones), and a note lists every spelling merged. One budget line given twice under
+spellings that differ only so is an error (a duplicate budget line), never two lines.
 
 Notes the readers attached to the frames (``attrs["notes"]``: the encoding used, extra
 columns) are passed on with these, so whoever reports the forecast shows them.
