@@ -12,6 +12,7 @@ result was never stored, merged cells.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -114,15 +115,24 @@ def _tidy(grid: pd.DataFrame, rows: np.ndarray, widths: np.ndarray | None,
                  rows[data].astype(np.int64), int(rows[head]), notes, problems)
 
 
-def _split_plain(text: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+def _split_plain(text: str, raw: bytes | None = None
+                 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
     """Fast path for text without quotes: fields and blank lines counted on the bytes,
-    lines split on commas by pandas' C parser."""
-    normal = text.replace("\r\n", "\n").replace("\r", "\n")
-    if normal and not normal.endswith("\n"):
-        normal += "\n"
-    if not normal:
+    lines split on commas by pandas' C parser.
+
+    ``raw`` is the file's own bytes when they are plain UTF-8 (no byte-order mark):
+    then they are scanned and parsed as they are, without copies of the text.
+    """
+    if raw is not None and raw.count(b"\r") == raw.count(b"\r\n"):
+        payload = raw if raw.endswith(b"\n") or not raw else raw + b"\n"
+    else:
+        normal = text.replace("\r\n", "\n").replace("\r", "\n")
+        if normal and not normal.endswith("\n"):
+            normal += "\n"
+        payload = normal.encode("utf-8")
+    if not payload:
         return pd.DataFrame(), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
-    data = np.frombuffer(normal.encode("utf-8"), dtype=np.uint8)
+    data = np.frombuffer(payload, dtype=np.uint8)
     ends = np.flatnonzero(data == 10)
     count = ends.size
     before = np.concatenate([[0], ends])  # position of each line's "\n", and 0 first
@@ -132,12 +142,12 @@ def _split_plain(text: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | Non
 
     commas = np.flatnonzero(data == 44)
     widths = per_line(commas) + 1
-    spacing = np.flatnonzero((data == 44) | (data == 32) | (data == 9))
+    spacing = np.flatnonzero((data == 44) | (data == 32) | (data == 9) | (data == 13))
     lengths = np.diff(np.concatenate([[-1], ends])) - 1  # characters before the "\n"
     blank = per_line(spacing) == lengths
-    grid = pd.read_csv(io.StringIO(normal), header=None, names=range(int(widths.max())),
+    grid = pd.read_csv(io.BytesIO(payload), header=None, names=range(int(widths.max())),
                        dtype=object, na_filter=False, skip_blank_lines=False,
-                       quoting=csv.QUOTE_NONE, engine="c")
+                       quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8")
     if len(grid) != count:  # never expected; the careful path is always right
         return None
     return grid, blank, widths
@@ -169,8 +179,10 @@ def _split_quoted(text: str, label: str) -> tuple[pd.DataFrame, np.ndarray, np.n
 
 def read_csv_sheet(path: Path, label: str) -> Sheet:
     """Read a CSV file (any of the encodings of :func:`decode_text`) into a Sheet."""
-    text, notes = decode_text(path.read_bytes(), label)
-    plain = None if '"' in text else _split_plain(text)
+    raw = path.read_bytes()
+    text, notes = decode_text(raw, label)
+    plain_utf8 = not notes and not raw.startswith(codecs.BOM_UTF8)
+    plain = None if '"' in text else _split_plain(text, raw if plain_utf8 else None)
     if plain is not None:
         grid, blank, widths = plain
         rows = np.arange(1, len(grid) + 1, dtype=np.int64)
