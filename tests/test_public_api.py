@@ -16,7 +16,8 @@ PUBLIC = {
     "format_key_activity", "format_outturn", "gbp_thousands", "generate_county",
     "key_activity", "ledger_to_date", "line_activity", "line_costs_by_period", "load_sample",
     "outturn_total", "price_terms", "read_actuals", "read_budget", "read_placements",
-    "read_table", "result_to_csv", "result_to_json_dict", "sample_path", "validate_table",
+    "read_table", "reconcile_line_names",
+    "result_to_csv", "result_to_json_dict", "sample_path", "validate_table",
     "volume_price_split",
     # demand
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",

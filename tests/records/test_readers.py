@@ -124,7 +124,12 @@ def test_empty_and_non_utf8_and_missing_files(tmp_path):
     assert "empty" in problems(read_placements, empty)[0].expected
     latin = tmp_path / "latin.csv"
     latin.write_bytes(f"{HEADER}\nP1,C1,LAC,Caf\xe9,2017-04-01,800\n".encode("latin-1"))
-    assert "UTF-8" in problems(read_placements, latin)[0].expected
+    frame = read_placements(latin)  # not UTF-8: read as cp1252, and said so
+    assert frame["category"].tolist() == ["Caf\xe9"]
+    assert "cp1252" in frame.attrs["notes"][0]
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(HEADER.encode() + b"\n\x81\x8d,\x00\n")
+    assert "UTF-8" in problems(read_placements, binary)[0].expected
     assert "existing file" in problems(read_placements, tmp_path / "nope.csv")[0].expected
 
 

@@ -34,5 +34,5 @@ def run_activity(args: argparse.Namespace) -> CommandOutput:
     table = key_activity(placements, read_budget(args.budget), as_at)
     if args.format == "csv":
         return CommandOutput(neutralise_formulas(table.reset_index()).to_csv(
-            index=False, lineterminator="\n"))
-    return CommandOutput(format_key_activity(table) + "\n")
+            index=False, lineterminator="\n"), table.attrs.get("notes"))
+    return CommandOutput(format_key_activity(table) + "\n", table.attrs.get("notes"))

@@ -28,6 +28,7 @@ from forecastlib.budget import SpendProfile, annual_budgets, expected_to_date, l
 from forecastlib.calendar import fy_label
 from forecastlib.lines import union_lines
 from forecastlib.outturn.rag import RagPolicy
+from forecastlib.records.line_names import reconcile_line_names
 
 __all__ = ["OUTTURN_COLUMNS", "deterministic_outturn", "outturn_total"]
 
@@ -93,6 +94,7 @@ def deterministic_outturn(
     >>> table.loc[("LAC Placements", "Residential homes"), "rag"]
     'red'
     """
+    placements, budget, actuals, input_notes = reconcile_line_names(placements, budget, actuals)
     as_at_day, year = resolve_year(as_at, year)
     policy = policy or RagPolicy()
     activity = line_activity(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
@@ -118,7 +120,8 @@ def deterministic_outturn(
     out["open_without_end"] = activity["open_without_end"].reindex(lines).fillna(0).astype(int)
     out["budget_difference"] = budgets["budget_difference"].reindex(lines)
     out["lump"] = lump
-    out.attrs.update(as_at=as_at_day, year=year, notes=_notes(out, activity, budgets, year))
+    out.attrs.update(as_at=as_at_day, year=year,
+                     notes=input_notes + _notes(out, activity, budgets, year))
     return out
 
 

@@ -27,6 +27,7 @@ from forecastlib.errors import ConfigError
 from forecastlib.outturn.deterministic import deterministic_outturn, outturn_total
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
+from forecastlib.records.line_names import reconcile_line_names
 from forecastlib.scenarios.apply import (
     SpendContext,
     adjust_spend,
@@ -144,6 +145,7 @@ def forecast_outturn(
     if int(simulations) != simulations or simulations < 1:
         raise ConfigError(f"simulations must be a positive whole number, got {simulations!r}")
     policy = policy or RagPolicy()
+    placements, budget, actuals, _ = reconcile_line_names(placements, budget, actuals)
     as_at_day, year = resolve_year(as_at)
     if scenario is not None:
         scenario.check_dates(pd.Timestamp(as_at_day).date())
@@ -217,6 +219,7 @@ def forecast_outturn(
         notes.append("New starts are left out (--no-new-starts).")
     if scenario is not None:
         notes.append(f"Scenario applied: {scenario.name} ({len(scenario.changes)} changes).")
+        notes += scenario.notes
     return OutturnResult(lines=out, total=total, as_at=as_at_day, year=year,
                          interval=float(interval), simulations=int(simulations), notes=notes,
                          outturns=outturns, paths=paths, months=months,

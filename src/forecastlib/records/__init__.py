@@ -1,5 +1,6 @@
 """Records: reading and validating the input files into typed frames."""
 
+from forecastlib.records.line_names import reconcile_line_names
 from forecastlib.records.readers import read_actuals, read_budget, read_placements, read_table
 from forecastlib.records.schema import (
     UNITS,
@@ -21,6 +22,7 @@ __all__ = [
     "place_category",
     "read_placements",
     "read_ssda903",
+    "reconcile_line_names",
     "read_table",
     "validate_table",
 ]

@@ -8,16 +8,15 @@ of *every* problem. Nothing is coerced silently and no row is dropped.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from forecastlib.errors import DataValidationError, Problem
 from forecastlib.records.schema import ActualRecord, BudgetRecord, PlacementRecord
+from forecastlib.records.sheets import read_csv_sheet, read_xlsx_sheet, sheet_from_frame
 from forecastlib.records.validate import validate_table
 
 __all__ = ["read_actuals", "read_budget", "read_placements", "read_table"]
@@ -25,73 +24,38 @@ __all__ = ["read_actuals", "read_budget", "read_placements", "read_table"]
 Source = str | os.PathLike[str] | pd.DataFrame
 
 
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return ""
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def _frame_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn a typed frame (from Python or Excel) into the text cells a CSV would hold."""
-    columns = []
-    for position in range(frame.shape[1]):
-        series = frame.iloc[:, position]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            text = series.dt.strftime("%Y-%m-%d").fillna("")
-        elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            text = series.astype("float64").map(repr).where(series.notna(), "")
-            whole = series.notna() & (series.astype("float64") % 1 == 0)
-            if pd.api.types.is_integer_dtype(series):
-                text = text.where(~whole, series.astype("Int64").astype(str))
-        else:
-            text = series.map(_cell_text)
-        columns.append(text.astype(str).rename(position))
-    text_frame = pd.concat(columns, axis=1) if columns else pd.DataFrame(index=frame.index)
-    text_frame.columns = list(frame.columns)
-    return text_frame
-
-
 def read_table(source: Source, name: str | None = None) -> tuple[pd.DataFrame, str]:
     """Read a CSV, an XLSX (first sheet) or a DataFrame into text cells.
 
-    Returns the raw frame and the name to use in messages (the file name).
+    Returns the raw frame (the file's headers, every cell as text, blank rows left out)
+    and the name to use in messages (the file name). ``attrs`` of the frame hold the
+    file's number of each row (``rows``), the header's (``header_row``), notes (the
+    encoding used, a workbook's other sheets) and row-shape problems found on the way,
+    which :func:`~forecastlib.records.validate_table` reports.
+
+    Raises
+    ------
+    DataValidationError
+        A file that is missing, empty, not text in a known encoding, not well-formed
+        CSV, not a readable workbook, or a workbook with merged cells or formulas
+        without stored values.
     """
     if isinstance(source, pd.DataFrame):
-        return _frame_as_text(source), name or "<DataFrame>"
+        return sheet_from_frame(source).frame(), name or "<DataFrame>"
     path = Path(source)
     label = name or path.name
     if not path.is_file():
         raise DataValidationError(Problem(label, None, None, str(path), "an existing file"))
     try:
         if path.suffix.lower() in {".xlsx", ".xlsm"}:
-            raw = pd.read_excel(path, sheet_name=0, dtype=object, header=0)
-            raw = _frame_as_text(raw)
+            sheet = read_xlsx_sheet(path, label)
         else:
-            raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_filter=False,
-                              encoding="utf-8-sig", skipinitialspace=False)
-    except UnicodeDecodeError as error:
+            sheet = read_csv_sheet(path, label)
+    except OSError as error:
         raise DataValidationError(Problem(label, None, None, None,
-                                          f"UTF-8 text ({error.reason} at byte {error.start})")
+                                          f"a readable file ({error.strerror or error})")
                                   ) from None
-    except pd.errors.EmptyDataError:
-        raise DataValidationError(Problem(label, None, None, None,
-                                          "a header row and data rows; the file is empty")
-                                  ) from None
-    except pd.errors.ParserError as error:
-        raise DataValidationError(Problem(label, None, None, None,
-                                          f"well-formed CSV ({error})")) from None
-    except (ValueError, OSError) as error:  # openpyxl: not a zip / not a workbook
-        raise DataValidationError(Problem(label, None, None, None,
-                                          f"a readable .csv or .xlsx file ({error})")) from None
-    return raw, label
+    return sheet.frame(), label
 
 
 def _read(source: Source, model: type[BaseModel], name: str | None) -> pd.DataFrame:

@@ -26,8 +26,11 @@ from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_ANNUAL_PRICE",
+    "MAX_LINE_AMOUNT",
     "UNITS",
     "after",
+    "annual_price",
     "ActualRecord",
     "BudgetRecord",
     "ColumnSpec",
@@ -67,11 +70,70 @@ def _weekly_units_not_one(frame: pd.DataFrame) -> np.ndarray:
     return ((frame["unit"] == "week") & (frame["units_per_week"] != 1)).to_numpy(dtype=bool)
 
 
+#: A price above this much a placement-year (GBP) is refused as absurd.
+MAX_ANNUAL_PRICE = 1e9
+#: A line amount (a budget, a month's ledger total) above this (GBP) is refused as absurd.
+MAX_LINE_AMOUNT = 1e10
+#: More budgeted placements than this in one line is refused as absurd.
+MAX_PLACEMENTS = 1e6
+_TOTAL = r"(?i)^(?:grand|sub|sub-|sub )?\s*totals?\b.*|.*\b(?:sub-?)?totals?$"
+
+
+def annual_price(cost: pd.Series, frame: pd.DataFrame) -> np.ndarray:
+    """A price per unit as the cost of one placement for a year (365 days)."""
+    cost = pd.to_numeric(cost, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    weekly = (cost * pd.to_numeric(frame["units_per_week"]).to_numpy(dtype="float64")
+              * pd.to_numeric(frame["weeks_per_year"]).to_numpy(dtype="float64") / 52)
+    return np.where((frame["unit"] == "year").to_numpy(dtype=bool), cost, weekly * 365 / 7)
+
+
+def _absurd_price(column: str) -> Callable[[pd.DataFrame], np.ndarray]:
+    def violated(frame: pd.DataFrame) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return ~(annual_price(frame[column], frame) <= MAX_ANNUAL_PRICE) \
+                & frame[column].notna().to_numpy(dtype=bool)  # NaN: no price given
+
+    return violated
+
+
+def _absurd_income(frame: pd.DataFrame) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        income = pd.to_numeric(frame["income_per_week"], errors="coerce")
+        return (income * 365 / 7 > MAX_ANNUAL_PRICE).to_numpy(dtype=bool, na_value=False)
+
+
+def _absurd_amount(column: str, limit: float) -> Callable[[pd.DataFrame], np.ndarray]:
+    def violated(frame: pd.DataFrame) -> np.ndarray:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        return (values.abs() > limit).to_numpy(dtype=bool, na_value=False)
+
+    return violated
+
+
+def _total_row(column: str) -> Callable[[pd.DataFrame], np.ndarray]:
+    def violated(frame: pd.DataFrame) -> np.ndarray:
+        names = frame[column].astype(str).str.replace("\u00a0", " ")
+        return names.str.strip().str.fullmatch(_TOTAL).to_numpy(dtype=bool, na_value=False)
+
+    return violated
+
+
+_PRICE_LIMIT = ("a price under £1bn a placement-year ({0} x units_per_week x weeks_per_year "
+                "/ 52 x 365 / 7, or {0} itself for a 'year' unit): check for a misplaced "
+                "decimal point or a number that is not a price")
+_TOTAL_EXPECTED = ("a budget line, not a total or subtotal: remove total rows (forecastlib "
+                   "adds the lines up itself, and a total taken as a line doubles the budget)")
+
+
 def _budget_amount_missing(frame: pd.DataFrame) -> np.ndarray:
     return (
         frame["annual_budget"].isna()
         & (frame["budget_placements"].isna() | frame["budget_unit_cost"].isna())
     ).to_numpy(dtype=bool)
+
+
+#: Marks a money field: ``£``, thousands groups and accounting brackets are read.
+_MONEY = {"money": True}
 
 
 class _Row(BaseModel):
@@ -103,12 +165,14 @@ class PlacementRecord(_Row):
     start_date: dt.date = Field(description="first day of the episode")
     end_date: dt.date | None = Field(None, description="last day, if ended or fixed")
     planned_end_date: dt.date | None = Field(None, description="assumed end of an open episode")
-    unit_cost: float = Field(ge=0, description="price per unit (GBP)")
+    unit_cost: float = Field(ge=0, description="price per unit (GBP)",
+                             json_schema_extra=_MONEY)
     unit: Unit = Field("week", description="what one unit is")
     units_per_week: float = Field(1.0, gt=0, description="hours, nights or sessions a week")
     weeks_per_year: float = Field(52.0, gt=0, le=60, description="56 in-house, 39 term-time")
     funding: str = Field("GF", min_length=1, description="GF, DSG, Health or a local code")
-    income_per_week: float = Field(0.0, ge=0, description="income netted against the cost")
+    income_per_week: float = Field(0.0, ge=0, description="income netted against the cost",
+                                   json_schema_extra=_MONEY)
 
 
 class BudgetRecord(_Row):
@@ -121,11 +185,13 @@ class BudgetRecord(_Row):
     service: str = Field(min_length=1)
     category: str = Field("", description="empty for a lump line (growth, savings)")
     budget_placements: float | None = Field(None, ge=0, description="budgeted FTE placements")
-    budget_unit_cost: float | None = Field(None, ge=0, description="budgeted price per unit")
+    budget_unit_cost: float | None = Field(None, ge=0, description="budgeted price per unit",
+                                           json_schema_extra=_MONEY)
     unit: Unit = "week"
     units_per_week: float = Field(1.0, gt=0)
     weeks_per_year: float = Field(52.0, gt=0, le=60)
-    annual_budget: float | None = Field(None, description="the approved amount (GBP)")
+    annual_budget: float | None = Field(None, description="the approved amount (GBP)",
+                                        json_schema_extra=_MONEY)
 
 
 class ActualRecord(_Row):
@@ -134,7 +200,8 @@ class ActualRecord(_Row):
     service: str = Field(min_length=1)
     category: str = ""
     period: int = Field(ge=1, le=12, description="financial-year month, 1 = April")
-    amount: float = Field(description="spend (positive) or income (negative), GBP")
+    amount: float = Field(description="spend (positive) or income (negative), GBP",
+                          json_schema_extra=_MONEY)
 
 
 _RULES: dict[type[BaseModel], tuple[RowRule, ...]] = {
@@ -150,6 +217,9 @@ _RULES: dict[type[BaseModel], tuple[RowRule, ...]] = {
             "1 when unit is 'week' (a weekly price is for the whole week)",
             _weekly_units_not_one,
         ),
+        RowRule("unit_cost", _PRICE_LIMIT.format("unit_cost"), _absurd_price("unit_cost")),
+        RowRule("income_per_week", "income under £1bn a placement-year",
+                _absurd_income),
     ),
     BudgetRecord: (
         RowRule(
@@ -157,8 +227,22 @@ _RULES: dict[type[BaseModel], tuple[RowRule, ...]] = {
             "annual_budget, or both budget_placements and budget_unit_cost",
             _budget_amount_missing,
         ),
+        RowRule("service", _TOTAL_EXPECTED, _total_row("service")),
+        RowRule("category", _TOTAL_EXPECTED, _total_row("category")),
+        RowRule("budget_unit_cost", _PRICE_LIMIT.format("budget_unit_cost"),
+                _absurd_price("budget_unit_cost")),
+        RowRule("annual_budget", "an amount within ±£10bn",
+                _absurd_amount("annual_budget", MAX_LINE_AMOUNT)),
+        RowRule("budget_placements", "at most 1,000,000 placements in a line",
+                _absurd_amount("budget_placements", MAX_PLACEMENTS)),
     ),
-    ActualRecord: (),
+    ActualRecord: (
+        RowRule("service", _TOTAL_EXPECTED.replace("budget line", "ledger line"),
+                _total_row("service")),
+        RowRule("category", _TOTAL_EXPECTED.replace("budget line", "ledger line")
+                .replace("the budget", "the spend"), _total_row("category")),
+        RowRule("amount", "an amount within ±£10bn", _absurd_amount("amount", MAX_LINE_AMOUNT)),
+    ),
 }
 
 #: Columns that must be unique across a file (or, for a tuple, unique together).
@@ -203,6 +287,7 @@ class ColumnSpec:
     gt: float | None = None
     le: float | None = None
     min_length: int | None = None
+    money: bool = False
 
     def expected(self) -> str:
         """What a valid value of this column looks like, in words."""
@@ -251,8 +336,10 @@ def column_specs(model: type[BaseModel]) -> tuple[ColumnSpec, ...]:
                 bounds["le"] = float(meta.le)
             elif hasattr(meta, "min_length"):
                 bounds["min_length"] = meta.min_length
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         specs.append(
             ColumnSpec(
+                money=bool(extra.get("money", False)),
                 name=name,
                 kind=kind,
                 required=field.is_required(),

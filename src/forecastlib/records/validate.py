@@ -7,35 +7,46 @@ listing every problem: missing columns, empty required cells, unreadable dates a
 numbers, values out of bounds, unknown choices, cross-column rules and duplicate keys.
 Every check is a whole-column operation; no Python loop runs over rows.
 
-Row numbers follow the spreadsheet convention: the header is row 1, so the first data
-row is row 2.
+Row numbers are the file's own: the line of a CSV (blank lines included) or the row of
+a sheet, as the readers record them in ``raw.attrs["rows"]``; for a frame built in
+Python, the header is row 1 and the first data row is row 2.
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from forecastlib.errors import DataValidationError, Problem
+from forecastlib.records.cells import (
+    parse_dates,
+    parse_numbers,
+    two_digit_years,
+    unreadable_reasons,
+)
+from forecastlib.records.headers import match_headers
+from forecastlib.records.line_names import line_key
 from forecastlib.records.schema import ColumnSpec, column_specs, rules_for, unique_key
 
-__all__ = ["normalise_headers", "validate_table"]
+__all__ = ["validate_table"]
 
 #: At most this many problems are recorded per column and check (the total is counted).
 MAX_PROBLEMS_PER_CHECK = 200
 
-_THOUSANDS = re.compile(r"^-?£?\d{1,3}(,\d{3})+(\.\d+)?$")
 _TEXT = np.dtypes.StringDType()
-_SLASH = np.array("/", dtype=_TEXT)
+#: Key columns compared as line names (ignoring case and spaces) in the unique check.
+_LINE_NAME_COLUMNS = ("service", "category")
+_TWO_DIGIT = ("a date with a 4-digit year, as DD/MM/YYYY or YYYY-MM-DD (a 2-digit year "
+              "is never guessed: format the column as dates with 4-digit years)")
 
 
 class _Collector:
-    def __init__(self, file: str):
+    def __init__(self, file: str, rows: np.ndarray):
         self.file = file
+        self.rows = rows
         self.problems: list[Problem] = []
+        self.bad: np.ndarray | None = None  # rows with a problem found so far
 
     def add_mask(
         self,
@@ -52,8 +63,10 @@ class _Collector:
         positions = np.flatnonzero(mask)
         if positions.size == 0:
             return
+        if self.bad is not None:
+            self.bad[positions] = True
         shown = positions[:MAX_PROBLEMS_PER_CHECK]
-        rows = shown + 2
+        rows = self.rows[shown]
         if values is None:
             cells = [None] * len(shown)
         elif values_aligned:
@@ -83,25 +96,6 @@ class _Collector:
         return sorted(self.problems, key=lambda p: p.row if p.row is not None else 1 << 62)
 
 
-def normalise_headers(raw: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Lower-case and strip the column names, refusing blanks and duplicates."""
-    names = [str(c).strip().lower() for c in raw.columns]
-    seen: dict[str, int] = {}
-    problems = []
-    for position, name in enumerate(names):
-        if name in seen:
-            problems.append(
-                Problem(file, 1, name, str(raw.columns[position]),
-                        f"each column once (also column {seen[name] + 1})")
-            )
-        seen.setdefault(name, position)
-    if problems:
-        raise DataValidationError(problems)
-    out = raw.copy()
-    out.columns = names
-    return out
-
-
 def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Factorise a column: row codes and its distinct cells, surrounding spaces removed.
 
@@ -111,58 +105,6 @@ def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=False)
     distinct = np.asarray(uniques, dtype=object).astype(str).astype(_TEXT)
     return codes, np.strings.strip(distinct)
-
-
-def _uk_dates_as_iso(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rewrite ``D/M/YYYY`` cells as ``YYYY-MM-DD``; the mask says which had that shape."""
-    day, first, rest = np.strings.partition(cells, _SLASH)
-    month, second, year = np.strings.partition(rest, _SLASH)
-    length = np.strings.str_len
-    shaped = ((first == "/") & (second == "/") & (length(year) == 4)
-              & (length(day) >= 1) & (length(day) <= 2) & (length(month) >= 1)
-              & (length(month) <= 2) & np.strings.isdigit(day) & np.strings.isdigit(month)
-              & np.strings.isdigit(year))
-    iso = year + "-" + np.strings.zfill(month, 2) + "-" + np.strings.zfill(day, 2)
-    return shaped, iso
-
-
-def _iso_dates(cells: np.ndarray) -> np.ndarray:
-    parsed = pd.to_datetime(pd.Series(cells.astype(object)), format="%Y-%m-%d", errors="coerce")
-    return parsed.to_numpy(dtype="datetime64[s]")
-
-
-def _parse_dates(cells: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ISO ``YYYY-MM-DD`` first, then UK ``DD/MM/YYYY``; never a US month-first reading."""
-    parsed = np.full(cells.shape, np.datetime64("NaT"), dtype="datetime64[s]")
-    parsed[present] = _iso_dates(cells[present])
-    retry = present & np.isnat(parsed)
-    if retry.any():
-        shaped, iso = _uk_dates_as_iso(cells[retry])
-        uk = np.full(shaped.shape, np.datetime64("NaT"), dtype="datetime64[s]")
-        if shaped.any():
-            uk[shaped] = _iso_dates(iso[shaped])
-        parsed[retry] = uk
-    return parsed, present & np.isnat(parsed)
-
-
-def _parse_numbers(cells: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Plain numbers; ``£1,234.50`` and well-formed thousands groups are also read."""
-    numbers = np.full(cells.shape, np.nan)
-    given = cells[present]
-    try:
-        numbers[present] = given.astype(np.float64)
-    except ValueError:
-        read = pd.to_numeric(pd.Series(given.astype(object)), errors="coerce").to_numpy(
-            dtype="float64", copy=True)
-        failed = np.isnan(read)
-        if failed.any():
-            text = pd.Series(given[failed].astype(object))
-            readable = text.str.match(_THOUSANDS) | text.str.match(r"^-?£\d+(\.\d+)?$")
-            cleaned = text.str.replace("£", "", regex=False).str.replace(",", "", regex=False)
-            retried = pd.to_numeric(cleaned.where(readable, ""), errors="coerce")
-            read[failed] = retried.to_numpy(dtype="float64")
-        numbers[present] = read
-    return numbers, present & ~np.isfinite(numbers)
 
 
 def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Series:
@@ -191,11 +133,18 @@ def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Se
         values[empty] = default
         return pd.Series(values[codes], index=column.index, dtype=str)
     if spec.kind == "date":
-        dates, unreadable = _parse_dates(cells, present)
-        report(unreadable, spec.expected())
+        dates, unreadable = parse_dates(cells, present)
+        if unreadable.any():
+            short_year = unreadable & two_digit_years(cells)
+            report(short_year, _TWO_DIGIT)
+            report(unreadable & ~short_year, spec.expected())
         return pd.Series(dates[codes], index=column.index)
-    array, unreadable = _parse_numbers(cells, present)
-    report(unreadable, spec.expected())
+    array, unreadable = parse_numbers(cells, present, money=spec.money)
+    if unreadable.any():
+        reasons = unreadable_reasons(cells, unreadable)
+        for reason in np.unique(reasons[unreadable]):
+            detail = f" ({reason})" if reason else ""
+            report(unreadable & (reasons == reason), spec.expected() + detail)
     ok = present & ~unreadable
     out_of_bounds = np.zeros(len(cells), dtype=bool)
     if spec.ge is not None:
@@ -216,16 +165,20 @@ def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Se
 
 
 def _check_unique(frame: pd.DataFrame, key: list[str], out: _Collector) -> None:
-    duplicated = frame.duplicated(subset=key, keep="first").to_numpy()
+    compared = pd.DataFrame({k: line_key(frame[k]) if k in _LINE_NAME_COLUMNS else frame[k]
+                             for k in key})
+    duplicated = compared.duplicated(keep="first").to_numpy()
     if not duplicated.any():
         return
-    group = frame.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    group = compared.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
     first_position = pd.Series(np.arange(len(frame))).groupby(group).transform("min").to_numpy()
     label = " + ".join(key)
     for position in np.flatnonzero(duplicated)[:MAX_PROBLEMS_PER_CHECK]:
         value = " / ".join(str(frame[k].iloc[position]) for k in key)
-        out.add(Problem(out.file, int(position) + 2, label, value,
-                        f"a unique {label} (row {first_position[position] + 2} has the same)"))
+        same = " once case and spaces are ignored" if set(key) & set(_LINE_NAME_COLUMNS) else ""
+        out.add(Problem(out.file, int(out.rows[position]), label, value,
+                        f"a unique {label} (row {out.rows[first_position[position]]} has the "
+                        f"same{same})"))
 
 
 def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.DataFrame:
@@ -252,18 +205,19 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
     DataValidationError
         Listing every problem found.
     """
-    table = normalise_headers(raw, file)
+    meta = raw.attrs
+    raw = raw.copy(deep=False)
+    raw.attrs = {}  # pandas deep-copies attrs on every operation: keep them out of the way
+    rows = meta.get("rows")
+    rows = np.arange(2, len(raw) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
     specs = column_specs(model)
-    out = _Collector(file)
-    missing = [s.name for s in specs if s.required and s.name not in table.columns]
-    for name in missing:
-        out.add(Problem(file, 1, name, None,
-                        f"a column named '{name}' (required; columns found: "
-                        f"{', '.join(table.columns) or 'none'})"))
-    if missing:
-        raise DataValidationError(out.problems)
-
+    table, header_notes = match_headers(raw, [s.name for s in specs],
+                                        [s.name for s in specs if s.required], file,
+                                        rows=rows, header_row=int(meta.get("header_row", 1)),
+                                        shape_problems=meta.get("problems", ()))
+    out = _Collector(file, rows)
     typed: dict[str, pd.Series] = {}
+    out.bad = np.zeros(len(table), dtype=bool)
     for spec in specs:
         if spec.name in table.columns:
             column = table[spec.name]
@@ -271,11 +225,11 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
             column = pd.Series("", index=table.index, dtype=object)
         typed[spec.name] = _check_column(spec, column, out)
     frame = pd.DataFrame(typed, index=table.index)
-    if out.problems:
-        raise DataValidationError(out.sorted())
-
+    readable = ~out.bad  # cross-column rules judge only rows whose cells could be read
     for rule in rules_for(model):
-        out.add_mask(rule.violated(frame), rule.column, table.get(rule.column), rule.expected)
+        with np.errstate(invalid="ignore", over="ignore"):
+            violated = rule.violated(frame)
+        out.add_mask(violated & readable, rule.column, table.get(rule.column), rule.expected)
     key = list(unique_key(model))
     if key and len(frame):
         _check_unique(frame, key, out)
@@ -285,4 +239,6 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
     extras = [c for c in table.columns if c not in typed]
     for column in extras:
         frame[column] = table[column].astype(str)
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    frame.attrs["notes"] = [*meta.get("notes", []), *header_notes]
+    return frame

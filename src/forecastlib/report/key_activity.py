@@ -31,6 +31,7 @@ from forecastlib.accrual import line_activity
 from forecastlib.accrual.engine import resolve_year
 from forecastlib.budget import annual_budgets
 from forecastlib.lines import union_lines
+from forecastlib.records.line_names import reconcile_line_names
 
 __all__ = ["KEY_ACTIVITY_COLUMNS", "key_activity", "volume_price_split"]
 
@@ -118,6 +119,7 @@ def key_activity(
     >>> bool(round(row.volume_variance + row.price_variance, 2) == row.spend_variance)
     True
     """
+    placements, budget, _, input_notes = reconcile_line_names(placements, budget)
     as_at_day, year = resolve_year(as_at, year)
     activity = line_activity(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
     budgets = annual_budgets(budget)
@@ -152,5 +154,5 @@ def key_activity(
     out["volume_variance"] = volume
     out["price_variance"] = price
     out["unit"] = act["unit"].fillna(bud["unit"])
-    out.attrs.update(as_at=as_at_day, year=year)
+    out.attrs.update(as_at=as_at_day, year=year, notes=input_notes)
     return out

@@ -17,14 +17,24 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
+import math
+import re
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
-from forecastlib.errors import ConfigError
+from forecastlib.records.cells import parse_dates, parse_numbers, two_digit_years
+from forecastlib.scenarios.files import ScenarioError, describe, read_scenario_file, where
 
 __all__ = [
     "Change",
@@ -41,8 +51,52 @@ __all__ = [
 ]
 
 
-class ScenarioError(ConfigError):
-    """A scenario file or object breaks the contract (names the key and position)."""
+#: Most placements one change may add or end.
+MAX_COUNT = 10_000
+#: Largest money amount (GBP) a change may name: a year's saving, or a price's year.
+MAX_AMOUNT = 1e10
+
+
+def _number(value: Any) -> Any:
+    """A number as written in a file: never a boolean, never NaN or infinite; a text
+    cell is read as the data files read money (``£4,000``, ``(250)``)."""
+    if isinstance(value, bool):
+        raise ValueError("a number, not true/false")
+    if isinstance(value, str):
+        numbers, bad = parse_numbers(np.array([value.strip()], dtype=object),
+                                     np.array([value.strip() != ""]), money=True)
+        if bad[0]:
+            raise ValueError("a number, as 4000, 4000.50 or £4,000")
+        return float(numbers[0])
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a finite number")
+    if isinstance(value, int) and abs(value) > 10**15:
+        raise ValueError("a number of sensible size")
+    return value
+
+
+def _date(value: Any) -> Any:
+    """A date as ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` text (or a date object)."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0, 0):
+            raise ValueError("a date without a time of day")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a date as YYYY-MM-DD or DD/MM/YYYY")
+    text = np.array([value.strip()], dtype=object)
+    dates, bad = parse_dates(text, np.array([True]))
+    if bad[0]:
+        if two_digit_years(text)[0]:
+            raise ValueError("a date with a 4-digit year (a 2-digit year is never guessed)")
+        raise ValueError("a real date as YYYY-MM-DD or DD/MM/YYYY")
+    return dates[0].astype("datetime64[D]").item()
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+Count = Annotated[int, BeforeValidator(_number), Field(ge=1, le=MAX_COUNT)]
+Date = Annotated[dt.date, BeforeValidator(_date)]
 
 
 class _Change(BaseModel):
@@ -58,10 +112,12 @@ class ExtraPlacements(_Change):
     kind: Literal["extra_placements"]
     service: str = Field(min_length=1)
     category: str = Field(min_length=1)
-    count: int = Field(ge=1)
-    start: dt.date
-    unit_cost: float | None = Field(None, ge=0, description="weekly; default recent mean")
-    duration_weeks: float | None = Field(None, gt=0, description="default: fitted stay")
+    count: Count
+    start: Date
+    unit_cost: Number | None = Field(None, ge=0, le=MAX_AMOUNT / 52,
+                                     description="weekly; default recent mean")
+    duration_weeks: Number | None = Field(None, gt=0, le=5200,
+                                          description="default: fitted stay")
 
 
 class _PercentChange(_Change):
@@ -69,8 +125,8 @@ class _PercentChange(_Change):
 
     service: str = Field(min_length=1, description="a service or '*'")
     category: str = Field("*", min_length=1, description="a category or '*'")
-    percent: float = Field(gt=-100)
-    start: dt.date
+    percent: Number = Field(gt=-100, le=10_000)
+    start: Date
 
 
 class DemandGrowth(_PercentChange):
@@ -94,8 +150,8 @@ class MixShift(_Change):
     from_category: str = Field(min_length=1)
     to_category: str = Field(min_length=1)
     to_service: str | None = Field(None, description="default: the same service")
-    share: float = Field(gt=0, le=1)
-    start: dt.date
+    share: Number = Field(gt=0, le=1)
+    start: Date
 
     @property
     def source(self) -> tuple[str, str]:
@@ -119,10 +175,11 @@ class Savings(_Change):
     kind: Literal["savings"]
     service: str = Field(min_length=1)
     category: str = ""
-    amount: float = Field(gt=0, description="GBP saved per `per`")
+    amount: Number = Field(gt=0, le=MAX_AMOUNT, description="GBP saved per `per`")
     per: Literal["year", "week"] = "year"
-    start: dt.date
-    probability: float = Field(1.0, ge=0, le=1, description="chance the saving is delivered")
+    start: Date
+    probability: Number = Field(1.0, ge=0, le=1,
+                                description="chance the saving is delivered")
 
 
 class EndPlacements(_Change):
@@ -132,9 +189,9 @@ class EndPlacements(_Change):
     kind: Literal["end_placements"]
     service: str | None = None
     category: str | None = None
-    placement_ids: list[str] | None = None
-    count: int | None = Field(None, ge=1)
-    date: dt.date
+    placement_ids: list[str] | None = Field(None, max_length=MAX_COUNT)
+    count: Count | None = None
+    date: Date
 
     @model_validator(mode="after")
     def _ids_or_count(self) -> EndPlacements:
@@ -155,7 +212,13 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
-    changes: list[Change] = Field(min_length=1)
+    changes: list[Change] = Field(min_length=1, max_length=1000)
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """Notes from reading the file (the encoding used, when not UTF-8)."""
+        return list(self._notes)
 
     def check_dates(self, as_at: dt.date, source: str = "scenario") -> None:
         """Refuse changes to the future dated before ``as_at`` (naming each)."""
@@ -169,50 +232,79 @@ class Scenario(BaseModel):
             raise ScenarioError("\n".join(problems))
 
 
-def _describe(error: ValidationError, source: str) -> str:
-    lines = [f"{source}: {error.error_count()} problem(s):"]
+def _problems(error: ValidationError) -> list[tuple[str, str]]:
+    problems = []
     for item in error.errors():
-        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in item["loc"])
-        where = where.replace(".[", "[")
+        path = list(item["loc"])
+        kind = ""
+        if len(path) >= 3 and path[0] == "changes" and isinstance(path[1], int) \
+                and isinstance(path[2], str) and path[2] in _KINDS:
+            kind = f" ({path.pop(2)})"
+        place = where(tuple(path))
+        if kind and place.startswith("changes["):
+            head, _, rest = place.partition("]")
+            place = f"{head}]{kind}{rest}"
         value = item.get("input")
-        shown = f" (value {value!r})" if not isinstance(value, dict | list) else ""
-        lines.append(f"  - {where}: {item['msg']}{shown}")
-    return "\n".join(lines)
+        shown = "" if isinstance(value, dict | list) else f" (value {str(value)[:40]!r})"
+        problems.append((place, item["msg"].removeprefix("Value error, ") + shown))
+    return problems
+
+
+_KINDS = {"extra_placements", "demand_growth", "unit_cost_change", "mix_shift", "savings",
+          "end_placements"}
 
 
 def load_scenario(source: str | Path | dict) -> Scenario:
     """Read a scenario from a YAML or JSON file (or a dict), validated strictly.
 
+    Files are read as the data files are (UTF-8 with or without a byte-order mark,
+    UTF-16, cp1252 with a note in :attr:`Scenario.notes`); dates may be ISO or UK
+    ``DD/MM/YYYY``, amounts may be written ``£4,000``. Duplicate keys, booleans or text
+    where a number belongs, NaN and infinite numbers, impossible dates, counts over
+    10,000 and deep nesting are refused (see :mod:`forecastlib.scenarios.files`).
+
     Raises
     ------
     ScenarioError
         Naming the file, the change's position and the key of every problem.
+
+    Examples
+    --------
+    >>> load_scenario({"name": "x", "changes": [{"kind": "savings", "service": "LD",
+    ...     "amount": "£250,000", "start": "01/12/2017"}]}).changes[0].amount
+    250000.0
     """
-    label = "scenario" if isinstance(source, dict) else Path(source).name
+    notes: list[str] = []
+    refused: list[tuple[str, str]] = []
     if isinstance(source, dict):
-        data = source
+        label, data = "scenario", source
     else:
         path = Path(source)
-        if not path.is_file():
-            raise ScenarioError(f"{label}: no such scenario file")
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = (json.loads(text) if path.suffix.lower() == ".json"
-                    else yaml.safe_load(text))
-        except (json.JSONDecodeError, yaml.YAMLError) as error:
-            raise ScenarioError(f"{label}: not valid {path.suffix.lstrip('.').upper()} "
-                                f"({error})") from None
+        label = path.name
+        data, refused, notes = read_scenario_file(path, label)
     if not isinstance(data, dict):
         raise ScenarioError(f"{label}: expected a mapping with 'name' and 'changes'")
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(dict(data))
+        problems: list[tuple[str, str]] = []
     except ValidationError as error:
-        raise ScenarioError(_describe(error, label)) from None
+        problems = _problems(error)
+    except RecursionError:
+        raise ScenarioError(f"{label}: nesting too deep") from None
+    if refused or problems:
+        # values the parser refused are named once, as the parser saw them
+        places = {place for place, _ in refused}
+        problems = [p for p in problems if re.sub(r" \(\w+\)", "", p[0]) not in places]
+        raise ScenarioError(describe(label, refused + problems))
+    scenario._notes = notes
+    return scenario
 
 
 def merge_scenarios(scenarios: list[Scenario]) -> Scenario:
     """One scenario whose changes are every given scenario's, in order."""
     if not scenarios:
         raise ScenarioError("no scenario to merge")
-    return Scenario(name=" + ".join(s.name for s in scenarios),
-                    changes=[change for s in scenarios for change in s.changes])
+    merged = Scenario(name=" + ".join(s.name for s in scenarios),
+                      changes=[change for s in scenarios for change in s.changes])
+    merged._notes = [note for s in scenarios for note in s.notes]
+    return merged
