@@ -76,9 +76,9 @@ def test_text_table_shows_lump_lines_in_their_own_block():
     text = format_outturn(forecast_outturn(placements, budget, AS_AT, actuals=actuals,
                                            new_starts=False))
     lines = text.splitlines()
-    lines = lines[: next(i for i, line in enumerate(lines) if line.startswith("Total"))]
+    main_table = lines[: next(i for i, line in enumerate(lines) if line.startswith("Total"))]
     block = lines.index("Growth and savings lines (not RAG-rated)")
-    assert block > max(i for i, line in enumerate(lines) if line.startswith("  Res"))
+    assert block > max(i for i, line in enumerate(main_table) if line.startswith("  Res"))
     assert lines[block + 1].strip() == "LAC Placements"
     assert lines[block + 2].split()[:2] == ["(lump", "line)"] and "n/a" in lines[block + 2]
     assert lines[block + 3].strip() == SAVINGS[0]
