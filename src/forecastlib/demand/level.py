@@ -15,9 +15,9 @@ which this model avoids. Looking ahead, the level moves as the model's own marti
 the state innovations forward, not only the plug-in mean.
 
 **Step change.** :func:`step_change` scans the last months for a sustained shift of the
-observed counts from a fitted mean (a score test of the ratio observed / expected over
-the last ``L`` months, overdispersion allowed), so a count regression can take a recent
-change point.
+observed counts from a fitted mean (a score test of the share of the total in the last
+``L`` months, overdispersion allowed), so a count regression can take a recent change
+point.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal, stats
+from scipy import special, stats
 
 __all__ = ["LevelState", "fit_local_level", "step_change"]
 
@@ -86,11 +86,15 @@ class LevelState:
 
 
 def fit_local_level(counts: np.ndarray, scale: np.ndarray, burn_in: int = 6,
-                    discounts: np.ndarray = DISCOUNTS) -> tuple[LevelState, np.ndarray]:
+                    discounts: np.ndarray = DISCOUNTS, reset_at: int | None = None,
+                    reset: float = 0.02) -> tuple[LevelState, np.ndarray]:
     """Filter ``counts`` for each discount and keep the one of best predictive likelihood.
 
     The filter starts from a weak prior worth one month of data at the series' mean; the
-    first ``burn_in`` months inform the level but are not scored.
+    first ``burn_in`` months inform the level but are not scored. ``reset_at`` (a month's
+    position) is an *intervention* where a step change was found: the information held
+    before that month is multiplied by ``reset`` (the level's mean kept, its variance
+    inflated), so the level after it rests on the months since.
 
     Returns
     -------
@@ -102,6 +106,13 @@ def fit_local_level(counts: np.ndarray, scale: np.ndarray, burn_in: int = 6,
 
     Examples
     --------
+    With one discount of 0.5 and counts 2 and 4 (prior: shape 3, rate 1):
+    ``a = 0.5 * 3 + 2 = 3.5``, ``b = 0.5 + 1 = 1.5``, then ``a = 1.75 + 4 = 5.75``,
+    ``b = 0.75 + 1 = 1.75``.
+
+    >>> state, _ = fit_local_level(np.array([2, 4]), np.ones(2), discounts=np.array([0.5]))
+    >>> state.shape, state.rate, state.discount
+    (5.75, 1.75, 0.5)
     >>> rng = np.random.default_rng(1)
     >>> steady = rng.poisson(12.0, 96)
     >>> state, _ = fit_local_level(steady, np.ones(96))
@@ -110,19 +121,19 @@ def fit_local_level(counts: np.ndarray, scale: np.ndarray, burn_in: int = 6,
     """
     counts = np.asarray(counts, dtype=float)
     scale = np.asarray(scale, dtype=float)
+    discounts = np.asarray(discounts, dtype=float)
     n = len(counts)
     prior_rate = 1.0
     prior_shape = max(counts.sum() / max(scale.sum(), 1e-12), 0.05) * prior_rate
-    # a_t = w a_{t-1} + y_t and b_t = w b_{t-1} + s_t are first-order linear filters.
-    decay = discounts[:, None] ** np.arange(1, n + 1)[None, :]
-    shape = np.vstack([signal.lfilter([1.0], [1.0, -w], counts) for w in discounts])
-    rate = np.vstack([signal.lfilter([1.0], [1.0, -w], scale) for w in discounts])
-    shape += prior_shape * decay
-    rate += prior_rate * decay
-    before_shape = discounts[:, None] * np.column_stack(
-        [np.full(len(discounts), prior_shape), shape[:, :-1]])
-    before_rate = discounts[:, None] * np.column_stack(
-        [np.full(len(discounts), prior_rate), rate[:, :-1]])
+    before_shape = np.empty((len(discounts), n))
+    before_rate = np.empty((len(discounts), n))
+    shape = np.full(len(discounts), prior_shape)
+    rate = np.full(len(discounts), prior_rate)
+    for month in range(n):  # vectorised over the discounts
+        factor = discounts * (reset if month == reset_at else 1.0)
+        before_shape[:, month], before_rate[:, month] = shape * factor, rate * factor
+        shape = before_shape[:, month] + counts[month]
+        rate = before_rate[:, month] + scale[month]
     logp = stats.nbinom.logpmf(counts[None, :], before_shape,
                                before_rate / (before_rate + scale[None, :]))
     scores = logp[:, min(burn_in, max(n - 1, 0)):].sum(axis=1)
@@ -130,23 +141,32 @@ def fit_local_level(counts: np.ndarray, scale: np.ndarray, burn_in: int = 6,
         return LevelState(prior_shape, prior_rate, 1.0), np.full(n, prior_shape) * scale
     # the largest discount within a hair of the best score: a steadier level on ties
     best = int(np.flatnonzero(scores >= np.nanmax(scores) - 1e-9)[-1])
-    state = LevelState(float(shape[best, -1]), float(rate[best, -1]), float(discounts[best]))
+    final_shape = before_shape[best, -1] + counts[-1]
+    final_rate = before_rate[best, -1] + scale[-1]
+    state = LevelState(float(final_shape), float(final_rate), float(discounts[best]))
     return state, scale * before_shape[best] / before_rate[best]
 
 
-def step_change(counts: np.ndarray, mean: np.ndarray, dispersion: float = 0.0,
-                shortest: int = 3, longest: int = 12, threshold: float = 12.0) -> int:
+def step_change(counts: np.ndarray, mean: np.ndarray, dispersion: float = 1.0,
+                shortest: int = 3, longest: int = 12, threshold: float = 10.0) -> int:
     """Length in months of the most significant sustained step at the series' end, or 0.
 
-    For each length ``L`` from ``shortest`` to ``longest`` the last ``L`` months' observed
-    total ``O`` is compared with the fitted ``E`` by the score statistic
-    ``(O - E)^2 / V``, ``V = E + dispersion * sum(mean^2)`` (negative binomial variance);
-    the largest statistic counts if it reaches ``threshold`` (about a 0.05% test for one
-    length; scanning ten correlated lengths keeps false alarms near 1%). At least twelve
-    months must precede the step.
+    ``mean`` is a fit with no step (a regression with intercept, so its total is the
+    observed total ``N``). For each length ``L`` from ``shortest`` to ``longest`` the
+    last ``L`` months' observed total ``O`` is compared with the fitted ``E``: given
+    ``N``, ``O`` is binomial with share ``p = E / sum(mean)`` without a step, so the
+    likelihood ratio statistic is ``2 [O log(O / Np) + (N - O) log((N - O) / N(1 - p))]``,
+    divided by ``dispersion`` (quasi-Poisson, at least 1). The length of the largest
+    statistic (the change point's maximum likelihood estimate) is returned if that
+    reaches ``threshold`` (10: a 0.16% test for one length; scanning ten correlated
+    lengths keeps false alarms near 1%). At least twelve months must precede the step.
 
     Examples
     --------
+    A shift from 20 to 30 a month over the last six of 60 months (``N = 1260``):
+    ``O = 180``, ``p = 0.1``, statistic
+    ``2 [180 log(180 / 126) + 1080 log(1080 / 1134)] = 23.0``.
+
     >>> flat = np.full(60, 20.0)
     >>> shifted = np.concatenate([np.full(54, 20), np.full(6, 30)])
     >>> step_change(shifted, flat), step_change(np.full(60, 20), flat)
@@ -156,12 +176,16 @@ def step_change(counts: np.ndarray, mean: np.ndarray, dispersion: float = 0.0,
     mean = np.asarray(mean, dtype=float)
     n = len(counts)
     longest = min(longest, n - 12)
-    if longest < shortest:
+    if longest < shortest or mean.sum() <= 0:
         return 0
     lengths = np.arange(shortest, longest + 1)
     observed = np.cumsum(counts[::-1])[lengths - 1]
     expected = np.cumsum(mean[::-1])[lengths - 1]
-    variance = expected + dispersion * np.cumsum(mean[::-1] ** 2)[lengths - 1]
-    statistic = (observed - expected) ** 2 / np.maximum(variance, 1e-12)
+    total = counts.sum()
+    share = expected / mean.sum()
+    statistic = 2 * (special.xlogy(observed, observed / (total * share))
+                     + special.xlogy(total - observed,
+                                     (total - observed) / (total * (1 - share))))
+    statistic = statistic / max(dispersion, 1.0)
     best = int(np.argmax(statistic))
     return int(lengths[best]) if statistic[best] >= threshold else 0

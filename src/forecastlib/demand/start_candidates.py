@@ -156,57 +156,72 @@ class CandidateFitter:
 
     origin: pd.Period
     harmonics: int = 1
-    step_threshold: float = 12.0
+    step_threshold: float = 10.0
+
+    def find_step(self, counts: np.ndarray, months: pd.PeriodIndex | np.ndarray,
+                  offset: np.ndarray) -> pd.Period | None:
+        """First month of a sustained recent step, tested against a Poisson regression with
+        no trend (so a shift is not taken for a trend) and quasi-Poisson dispersion."""
+        design = design_matrix(months, self.origin, False, self.harmonics)
+        try:
+            params, _ = fit_glm(counts, design, offset, negbin=False)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+        mean = np.exp(design @ params + offset)
+        # dispersion from the months before the scanned window, which a shift would inflate
+        before = slice(0, max(len(counts) - 12, 0))
+        pearson = ((counts[before] - mean[before]) ** 2
+                   / np.maximum(mean[before], 1e-12)).sum()
+        dispersion = max(pearson / max(len(counts) - 12 - len(params), 1), 1.0)
+        step = step_change(counts, mean, dispersion, threshold=self.step_threshold)
+        return pd.Period(ordinal=int(ordinals(months)[-step]), freq="M") if step else None
 
     def regression(self, candidate: str, counts: np.ndarray, months: pd.PeriodIndex,
-             offset: np.ndarray) -> CandidateFit:
-        """One regression candidate, with a recent step if the data show one."""
+                   offset: np.ndarray, step_from: pd.Period | None = None) -> CandidateFit:
+        """One regression candidate, with a step from ``step_from`` if given."""
         trend, negbin = candidate.endswith("_trend"), candidate.startswith("negbin")
-        design = design_matrix(months, self.origin, trend, self.harmonics)
+        design = design_matrix(months, self.origin, trend, self.harmonics, step_from)
         params, cov = fit_glm(counts, design, offset, negbin)
-        fit = CandidateFit(candidate, params, cov, trend, negbin)
-        mean = np.exp(design @ (params[:-1] if negbin else params) + offset)
-        step = step_change(counts, mean, fit.dispersion, threshold=self.step_threshold)
-        if step:
-            step_from = pd.Period(ordinal=int(ordinals(months)[-step]), freq="M")
-            stepped = design_matrix(months, self.origin, trend, self.harmonics, step_from)
-            try:
-                params, cov = fit_glm(counts, stepped, offset, negbin)
-                fit = CandidateFit(candidate, params, cov, trend, negbin, step_from=step_from)
-                design = stepped
-            except (ValueError, np.linalg.LinAlgError):
-                pass
-        fit.fitted = np.exp(design @ (fit.params[:-1] if negbin else fit.params) + offset)
+        fit = CandidateFit(candidate, params, cov, trend, negbin, step_from=step_from)
+        fit.fitted = np.exp(design @ (params[:-1] if negbin else params) + offset)
         return fit
 
     def local_level(self, counts: np.ndarray, months: pd.PeriodIndex, offset: np.ndarray,
-                     season: np.ndarray) -> CandidateFit:
+                    season: np.ndarray, step_from: pd.Period | None = None) -> CandidateFit:
+        """The local level times ``season``, with an intervention at ``step_from``."""
         scale = season[month_index(months)] * np.exp(offset)
-        state, predicted = fit_local_level(counts, scale)
-        return CandidateFit("level", pooled_season=season, level=state, fitted=predicted)
+        reset_at = (None if step_from is None
+                    else int(np.searchsorted(ordinals(months), step_from.ordinal)))
+        state, predicted = fit_local_level(counts, scale, reset_at=reset_at)
+        return CandidateFit("level", pooled_season=season, level=state, fitted=predicted,
+                            step_from=step_from)
 
     def season(self, counts: np.ndarray, months: pd.PeriodIndex, offset: np.ndarray,
-                    fallback: np.ndarray) -> np.ndarray:
+               fallback: np.ndarray) -> np.ndarray:
         if self.harmonics == 0 or len(counts) < 24:
             return fallback
         try:
             params, _ = fit_glm(counts, design_matrix(months, self.origin, True, self.harmonics),
-                                 offset, negbin=False)
+                                offset, negbin=False)
         except (ValueError, np.linalg.LinAlgError):
             return fallback
         return season_factors(params, True, self.harmonics)
 
     def candidate(self, name: str, counts: np.ndarray, months: pd.PeriodIndex,
-                   offset: np.ndarray, season: np.ndarray) -> CandidateFit | None:
+                  offset: np.ndarray, season: np.ndarray, step_from: pd.Period | None = None
+                  ) -> CandidateFit | None:
+        """Candidate ``name`` (``None`` if it cannot be fitted, with or without the step)."""
         if name == "level":
-            return self.local_level(counts, months, offset, season)
-        try:
-            return self.regression(name, counts, months, offset)
-        except (ValueError, np.linalg.LinAlgError):
-            return None
+            return self.local_level(counts, months, offset, season, step_from)
+        for step in dict.fromkeys([step_from, None]):
+            try:
+                return self.regression(name, counts, months, offset, step)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+        return None
 
     def held_out(self, fit: CandidateFit, counts: np.ndarray, months: pd.PeriodIndex,
-                  offset: np.ndarray) -> np.ndarray:
+                 offset: np.ndarray) -> np.ndarray:
         if fit.kind == "level":
             scale = fit.pooled_season[month_index(months)] * np.exp(offset)
             return fit.level.predictive_logpmf(counts, scale)
@@ -218,14 +233,16 @@ class CandidateFitter:
                 offset: np.ndarray, fallback: np.ndarray) -> dict[str, CandidateFit | None]:
         """Every candidate in ``names`` (``None`` where a fit fails); the level takes the
         seasonal shape of the Poisson trend regression (``fallback`` on short series)."""
-        fits = {name: self.candidate(name, counts, months, offset, fallback)
+        step_from = (self.find_step(counts, months, offset)
+                     if any(name != "level" for name in names) else None)
+        fits = {name: self.candidate(name, counts, months, offset, fallback, step_from)
                 for name in names if name != "level"}
         if "level" in names:
             reference = fits.get("poisson_trend")
             season = (season_factors(reference.params, True, self.harmonics)
                       if reference is not None and len(counts) >= 24
                       else self.season(counts, months, offset, fallback))
-            fits["level"] = self.local_level(counts, months, offset, season)
+            fits["level"] = self.local_level(counts, months, offset, season, step_from)
         return {name: fits[name] for name in names}
 
     def overdispersed(self, fit: CandidateFit | None, counts: np.ndarray, offset: np.ndarray,

@@ -76,7 +76,7 @@ class StartsModel:
         months a flat rate.
     cap_multiple : float, default 3
         Projected rates never exceed this multiple of the line's largest monthly count.
-    step_threshold : float, default 12
+    step_threshold : float, default 10
         Score statistic a recent step must reach to enter a regression.
     common : bool, default True
         Estimate the shock shared by lines (zero where residuals do not co-move).
@@ -126,7 +126,7 @@ class StartsModel:
         min_starts: int = 24,
         min_months: int = 36,
         cap_multiple: float = 3.0,
-        step_threshold: float = 12.0,
+        step_threshold: float = 10.0,
         common: bool = True,
         bulk_min: float = 10,
         bulk_ratio: float = 4.0,
