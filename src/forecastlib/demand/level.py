@@ -15,9 +15,9 @@ which this model avoids. Looking ahead, the level moves as the model's own marti
 the state innovations forward, not only the plug-in mean.
 
 **Step change.** :func:`step_change` scans the last months for a sustained shift of the
-observed counts from a fitted mean (a score test of the share of the total in the last
-``L`` months, overdispersion allowed), so a count regression can take a recent change
-point.
+observed counts from a fitted mean (a likelihood ratio test of the share of the total in
+the last ``L`` months, overdispersion allowed), so a count regression can take a recent
+change point.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ def fit_local_level(counts: np.ndarray, scale: np.ndarray, burn_in: int = 6,
 
 
 def step_change(counts: np.ndarray, mean: np.ndarray, dispersion: float = 1.0,
-                shortest: int = 3, longest: int = 12, threshold: float = 10.0) -> int:
-    """Length in months of the most significant sustained step at the series' end, or 0.
+                shortest: int = 3, longest: int = 12) -> tuple[int, float]:
+    """The most likely sustained step at the series' end: ``(months, statistic)``.
 
     ``mean`` is a fit with no step (a regression with intercept, so its total is the
     observed total ``N``). For each length ``L`` from ``shortest`` to ``longest`` the
@@ -157,9 +157,8 @@ def step_change(counts: np.ndarray, mean: np.ndarray, dispersion: float = 1.0,
     ``N``, ``O`` is binomial with share ``p = E / sum(mean)`` without a step, so the
     likelihood ratio statistic is ``2 [O log(O / Np) + (N - O) log((N - O) / N(1 - p))]``,
     divided by ``dispersion`` (quasi-Poisson, at least 1). The length of the largest
-    statistic (the change point's maximum likelihood estimate) is returned if that
-    reaches ``threshold`` (10: a 0.16% test for one length; scanning ten correlated
-    lengths keeps false alarms near 1%). At least twelve months must precede the step.
+    statistic is the change point's maximum likelihood estimate. At least twelve months
+    must precede the step (``(0, 0.0)`` when the series is too short).
 
     Examples
     --------
@@ -169,23 +168,24 @@ def step_change(counts: np.ndarray, mean: np.ndarray, dispersion: float = 1.0,
 
     >>> flat = np.full(60, 20.0)
     >>> shifted = np.concatenate([np.full(54, 20), np.full(6, 30)])
-    >>> step_change(shifted, flat), step_change(np.full(60, 20), flat)
-    (6, 0)
+    >>> months, statistic = step_change(shifted, flat)
+    >>> months, round(statistic, 1)
+    (6, 23.0)
     """
     counts = np.asarray(counts, dtype=float)
     mean = np.asarray(mean, dtype=float)
     n = len(counts)
     longest = min(longest, n - 12)
-    if longest < shortest or mean.sum() <= 0:
-        return 0
+    if longest < shortest or mean.sum() <= 0 or counts.sum() <= 0:
+        return 0, 0.0
     lengths = np.arange(shortest, longest + 1)
     observed = np.cumsum(counts[::-1])[lengths - 1]
     expected = np.cumsum(mean[::-1])[lengths - 1]
     total = counts.sum()
-    share = expected / mean.sum()
+    share = np.clip(expected / mean.sum(), 1e-12, 1 - 1e-12)
     statistic = 2 * (special.xlogy(observed, observed / (total * share))
                      + special.xlogy(total - observed,
                                      (total - observed) / (total * (1 - share))))
     statistic = statistic / max(dispersion, 1.0)
     best = int(np.argmax(statistic))
-    return int(lengths[best]) if statistic[best] >= threshold else 0
+    return int(lengths[best]), float(statistic[best])

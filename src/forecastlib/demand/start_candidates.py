@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 from statsmodels.discrete.discrete_model import NegativeBinomial, Poisson
 
 from forecastlib.demand.level import LevelState, fit_local_level, step_change
@@ -91,6 +91,7 @@ class CandidateFit:
     first: pd.Period | None = None  # first month of the line's own history
     fitted: np.ndarray | None = None  # in-sample means (for the common shock)
     note: str = ""
+    backtest: np.ndarray | None = None  # per origin: observed, mean, variance of the total
 
     @property
     def components(self) -> list[CandidateFit]:
@@ -159,22 +160,30 @@ class CandidateFitter:
     step_threshold: float = 10.0
 
     def find_step(self, counts: np.ndarray, months: pd.PeriodIndex | np.ndarray,
-                  offset: np.ndarray) -> pd.Period | None:
-        """First month of a sustained recent step, tested against a Poisson regression with
-        no trend (so a shift is not taken for a trend) and quasi-Poisson dispersion."""
+                  offset: np.ndarray) -> tuple[pd.Period | None, float]:
+        """First month of the likeliest recent step and the probability it is real.
+
+        The step is tested against a Poisson regression with no trend (so a shift is not
+        taken for a trend), with quasi-Poisson dispersion from the months before the
+        scanned window (which a shift would inflate). The probability is
+        ``1 / (1 + exp(step_threshold - statistic))``: one half at the threshold, 0.05 at
+        three below it and zero under that.
+        """
         design = design_matrix(months, self.origin, False, self.harmonics)
         try:
             params, _ = fit_glm(counts, design, offset, negbin=False)
         except (ValueError, np.linalg.LinAlgError):
-            return None
+            return None, 0.0
         mean = np.exp(design @ params + offset)
-        # dispersion from the months before the scanned window, which a shift would inflate
         before = slice(0, max(len(counts) - 12, 0))
         pearson = ((counts[before] - mean[before]) ** 2
                    / np.maximum(mean[before], 1e-12)).sum()
         dispersion = max(pearson / max(len(counts) - 12 - len(params), 1), 1.0)
-        step = step_change(counts, mean, dispersion, threshold=self.step_threshold)
-        return pd.Period(ordinal=int(ordinals(months)[-step]), freq="M") if step else None
+        step, statistic = step_change(counts, mean, dispersion)
+        if step == 0 or statistic < self.step_threshold - 3:
+            return None, 0.0
+        probability = float(special.expit(statistic - self.step_threshold))
+        return pd.Period(ordinal=int(ordinals(months)[-step]), freq="M"), probability
 
     def regression(self, candidate: str, counts: np.ndarray, months: pd.PeriodIndex,
                    offset: np.ndarray, step_from: pd.Period | None = None) -> CandidateFit:
@@ -230,11 +239,11 @@ class CandidateFitter:
         return logpmf(counts, np.exp(design @ beta + offset), fit.dispersion)
 
     def fit_all(self, names: list[str], counts: np.ndarray, months: pd.PeriodIndex,
-                offset: np.ndarray, fallback: np.ndarray) -> dict[str, CandidateFit | None]:
-        """Every candidate in ``names`` (``None`` where a fit fails); the level takes the
-        seasonal shape of the Poisson trend regression (``fallback`` on short series)."""
-        step_from = (self.find_step(counts, months, offset)
-                     if any(name != "level" for name in names) else None)
+                offset: np.ndarray, fallback: np.ndarray, step_from: pd.Period | None = None
+                ) -> dict[str, CandidateFit | None]:
+        """Every candidate in ``names`` (``None`` where a fit fails), with a step from
+        ``step_from``; the level takes the seasonal shape of the Poisson trend regression
+        (``fallback`` on short series)."""
         fits = {name: self.candidate(name, counts, months, offset, fallback, step_from)
                 for name in names if name != "level"}
         if "level" in names:
@@ -253,3 +262,22 @@ class CandidateFitter:
         residual = (counts - fit.fitted) ** 2 / np.maximum(fit.fitted, 1e-12)
         freedom = max(len(counts) - len(fit.params), 1)
         return bool(stats.chi2.sf(residual.sum(), freedom) < level)
+
+    def total_moments(self, fit: CandidateFit, months: pd.PeriodIndex, offset: np.ndarray
+                      ) -> tuple[float, float]:
+        """Mean and variance of the count summed over ``months`` (parameters as fitted).
+
+        A regression's months are independent (Poisson, or NB2 ``mu + alpha mu^2``); the
+        local level is a martingale, so month ``i`` and ``j``'s levels covary by the
+        variance at ``min(i, j)``: ``mean^2 / (w^min(i,j) a)``.
+        """
+        if fit.kind == "level":
+            scale = fit.pooled_season[month_index(months)] * np.exp(offset)
+            ahead = np.arange(1, len(months) + 1)
+            variance = fit.level.mean ** 2 / (fit.level.shape * fit.level.discount ** ahead)
+            covariance = variance[np.minimum.outer(ahead, ahead) - 1]
+            mean = fit.level.mean * scale.sum()
+            return float(mean), float(mean + scale @ covariance @ scale)
+        design = design_matrix(months, self.origin, fit.trend, self.harmonics, fit.step_from)
+        mu = np.exp(design @ (fit.params[:-1] if fit.negbin else fit.params) + offset)
+        return float(mu.sum()), float(mu.sum() + fit.dispersion * (mu ** 2).sum())
