@@ -202,6 +202,7 @@ class StartsModel:
                                  pooled.get(line[0], np.ones(12)))
             fit.note = " ".join(filter(None, [bulk_notes.get(line, ""), fit.note]))
             self._fits[line] = fit
+        self._note_caps()
         self.common_ = self._common_shock(counts) if self.common else CommonShock()
         self.drift_ = self._drift()
         self.fits_ = self._summary()
@@ -307,7 +308,8 @@ class StartsModel:
         elif size < self.min_months or self.candidates == ("level",):
             if size < self.min_months:
                 notes.append(f"{size} months of history: the local level alone, no trend.")
-            fit = self._fitter.local_level(counts, months, offset, pooled_season)
+            season = self._fitter.season(counts, months, offset, pooled_season)
+            fit = self._fitter.local_level(counts, months, offset, season)
             fit.__dict__.update(common)
         else:
             fit = self._stacked(counts, months, offset, pooled_season, common)
@@ -364,6 +366,19 @@ class StartsModel:
                              f"{probability:.0%}) is taken into the projection.")
         return line_fit
 
+    def _note_caps(self) -> None:
+        """Say where the next year's projected rate reaches the line's cap."""
+        if self.origin_ is None:
+            return
+        months = self.future_months(12)
+        for line, fit in self._fits.items():
+            raw = sum(item.weight * self._component_mean(line, item, months)
+                      for item in fit.components)
+            if np.max(raw) > fit.cap:
+                fit.note = " ".join(filter(None, [
+                    fit.note, f"projected rate up to {np.max(raw):.3g} a month capped at "
+                    f"{fit.cap:g} ({self.cap_multiple:g} x the largest month seen)."]))
+
     def _drift(self) -> float:
         """Monthly variance of a random walk in every line's log level, beyond the model's.
 
@@ -389,7 +404,7 @@ class StartsModel:
         values = counts.to_numpy(dtype=float)
         means = np.full(values.shape, np.nan)
         for row, fit in enumerate(self._fits.values()):
-            if fit.fitted is not None and fit.shared:
+            if fit.fitted is not None and fit.shared and len(fit.fitted) >= 24:
                 means[row, len(self.months_) - len(fit.fitted):] = fit.fitted
         return CommonShock.estimate(values, means, [line[0] for line in self._fits])
 
