@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from forecastlib.demand import StartsModel
 from forecastlib.demand.level import LevelState, fit_local_level, step_change
 from forecastlib.demand.shocks import CommonShock
-from forecastlib.demand.start_candidates import stack_weights
+from forecastlib.demand.stacking import drift_variance, stack_weights
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 
 REGRESSIONS = ("negbin_trend", "negbin", "poisson_trend", "poisson")
@@ -229,6 +229,15 @@ def test_step_change_by_hand():
     assert months == 6 and statistic == pytest.approx(expected)
     assert step_change(shifted, flat, dispersion=2.0)[1] == pytest.approx(expected / 2)
     assert step_change(np.full(10, 5.0), np.full(10, 5.0)) == (0, 0.0)  # too short
+
+
+def test_drift_variance_by_hand():
+    # errors of +-30 on totals of 100 with variance 100: excess (800 + 800) / 20000 = 0.08,
+    # a six-month total has (7 x 13) / 36 times a month's random-walk variance
+    backtest = np.array([[130.0, 100.0, 100.0], [70.0, 100.0, 100.0]])
+    assert drift_variance([backtest], 6) == pytest.approx(0.08 * 36 / 91)
+    assert drift_variance([np.array([[100.0, 100.0, 100.0]])], 6) == 0.0
+    assert drift_variance([], 6) == 0.0
 
 
 def test_stack_weights_prefer_the_better_predictive():

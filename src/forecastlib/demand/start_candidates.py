@@ -21,7 +21,7 @@ from statsmodels.discrete.discrete_model import NegativeBinomial, Poisson
 from forecastlib.demand.level import LevelState, fit_local_level, step_change
 
 __all__ = ["CANDIDATES", "CandidateFit", "CandidateFitter", "design_matrix", "fit_glm",
-           "logpmf", "month_index", "ordinals", "season_factors", "stack_weights"]
+           "logpmf", "month_index", "ordinals", "season_factors"]
 
 CANDIDATES = ("negbin_trend", "negbin", "poisson_trend", "poisson", "level")
 
@@ -129,26 +129,6 @@ def logpmf(counts: np.ndarray, mean: np.ndarray, alpha: float) -> np.ndarray:
         return stats.poisson.logpmf(counts, mean)
     size = 1.0 / max(alpha, 1e-8)
     return stats.nbinom.logpmf(counts, size, size / (size + mean))
-
-
-def stack_weights(log_scores: np.ndarray, iterations: int = 300) -> np.ndarray:
-    """Mixture weights maximising the mean log predictive density (EM; columns: candidates).
-
-    Examples
-    --------
-    >>> scores = np.log([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3]])
-    >>> stack_weights(scores).round(2).tolist()
-    [1.0, 0.0]
-    """
-    density = np.exp(log_scores - log_scores.max(axis=1, keepdims=True))
-    weights = np.full(log_scores.shape[1], 1.0 / log_scores.shape[1])
-    for _ in range(iterations):
-        joint = density * weights
-        updated = (joint / joint.sum(axis=1, keepdims=True)).mean(axis=0)
-        if np.abs(updated - weights).max() < 1e-4:
-            return updated
-        weights = updated
-    return weights
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ import pandas as pd
 
 from forecastlib.demand.history import default_history_start, monthly_starts, spells
 from forecastlib.demand.shocks import CommonShock
+from forecastlib.demand.stacking import Stacker, drift_variance
 from forecastlib.demand.start_candidates import (
     CANDIDATES,
     CandidateFit,
@@ -45,7 +46,6 @@ from forecastlib.demand.start_candidates import (
     fit_glm,
     month_index,
     season_factors,
-    stack_weights,
 )
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 from forecastlib.lines import LINE_KEYS
@@ -195,6 +195,8 @@ class StartsModel:
         self.origin_ = months[-1] if len(months) else None
         self.exposure_ = self._exposure_table(exposure, counts.index, months)
         self._fitter = CandidateFitter(self.origin_, self.harmonics, self.step_threshold)
+        self._stacker = Stacker(self._fitter, tuple(self.candidates), self.origins,
+                                self.validation_months, self.min_train)
         pooled = self._pooled_seasons(counts)
         self._fits: dict[tuple[str, str], CandidateFit] = {}
         for line in counts.index:
@@ -204,7 +206,8 @@ class StartsModel:
             self._fits[line] = fit
         self._note_caps()
         self.common_ = self._common_shock(counts) if self.common else CommonShock()
-        self.drift_ = self._drift()
+        self.drift_ = drift_variance([fit.backtest for fit in self._fits.values()
+                                      if fit.backtest is not None], self.validation_months)
         self.fits_ = self._summary()
         self.notes_ = [f"{line[0]} / {line[1]}: {fit.note}"
                        for line, fit in self._fits.items() if fit.note]
@@ -249,41 +252,6 @@ class StartsModel:
             factors[service] = season_factors(params, True, self.harmonics)
         return factors
 
-    def _backtest(self, names: list[str], counts: np.ndarray, months: np.ndarray,
-                  offset: np.ndarray, fallback: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Refit at each rolling origin and score the months after it.
-
-        Returns the held-out log scores (rows: months after each origin; columns:
-        ``names``), the candidates' mean and variance of each origin's held-out total
-        (origins x names x 2) and the observed totals.
-        """
-        step = self.validation_months
-        scores, moments, observed = [], [], []
-        for k in range(self.origins, 0, -1):
-            cut = len(counts) - step * k
-            if cut < self.min_train:
-                continue
-            train, test = slice(0, cut), slice(cut, cut + step)
-            step_from, probability = self._fitter.find_step(counts[train], months[train],
-                                                            offset[train])
-            fits = self._fitter.fit_all(names, counts[train], months[train], offset[train],
-                                        fallback, step_from if probability >= 0.5 else None)
-            block = np.full((step, len(names)), -np.inf)
-            totals = np.full((len(names), 2), np.nan)
-            for column, fit in enumerate(fits.values()):
-                if fit is not None:
-                    block[:, column] = self._fitter.held_out(fit, counts[test], months[test],
-                                                             offset[test])
-                    totals[column] = self._fitter.total_moments(fit, months[test],
-                                                                offset[test])
-            scores.append(block)
-            moments.append(totals)
-            observed.append(counts[test].sum())
-        if not scores:
-            return (np.zeros((0, len(names))), np.zeros((0, len(names), 2)), np.zeros(0))
-        return np.vstack(scores), np.array(moments), np.array(observed)
-
     def _fit_line(self, line: tuple[str, str], counts: np.ndarray, pooled_season: np.ndarray
                   ) -> CandidateFit:
         months, offset = self.months_.asi8, self._offset(line, self.months_)
@@ -312,59 +280,9 @@ class StartsModel:
             fit = self._fitter.local_level(counts, months, offset, season)
             fit.__dict__.update(common)
         else:
-            fit = self._stacked(counts, months, offset, pooled_season, common)
+            fit = self._stacker.fit(counts, months, offset, pooled_season, common)
         fit.note = " ".join(notes + ([fit.note] if fit.note else []))
         return fit
-
-    def _stacked(self, counts: np.ndarray, months: np.ndarray, offset: np.ndarray,
-                 pooled_season: np.ndarray, common: dict) -> CandidateFit:
-        names = list(self.candidates)
-        step_from, probability = self._fitter.find_step(counts, months, offset)
-        versions = [(None, 1.0 - probability), (step_from, probability)]
-        versions = [(step, share) for step, share in versions if share >= 0.01]
-        finals = [self._fitter.fit_all(names, counts, months, offset, pooled_season, step)
-                  for step, _ in versions]
-        if not self._fitter.overdispersed(finals[0].get("poisson_trend"), counts, offset):
-            # negative binomial = Poisson here: leave it out (and its slow fits)
-            names = [name for name in names if not name.startswith("negbin")] or names
-        scores, moments, observed = self._backtest(names, counts, months, offset,
-                                                   pooled_season)
-        usable = np.isfinite(scores).all(axis=0) if len(scores) else np.ones(len(names), bool)
-        alive = usable & np.array([any(final[name] is not None for final in finals)
-                                   for name in names])
-        if not alive.any():
-            fit = self._fitter.local_level(counts, months, offset, pooled_season)
-            fit.__dict__.update(common, note="no candidate could be fitted: local level.")
-            return fit
-        weights = np.zeros(len(names))
-        weights[alive] = stack_weights(scores[:, alive]) if len(scores) else 1 / alive.sum()
-        weights[weights < 0.01] = 0.0
-        weights /= weights.sum()
-        mixture = []
-        for (_, share), final in zip(versions, finals, strict=True):
-            for column, name in enumerate(names):
-                fit = final[name]
-                if fit is not None and weights[column] > 0:
-                    fit.weight = float(weights[column] * share)
-                    mixture.append(fit)
-        total = sum(item.weight for item in mixture)
-        for item in mixture:
-            item.weight /= total
-        top = max(mixture, key=lambda item: item.weight)
-        line_fit = CandidateFit(
-            top.kind, top.params, top.cov, top.trend, top.negbin,
-            pooled_season=top.pooled_season, step_from=top.step_from, level=top.level,
-            scores=dict(zip(names, scores.mean(axis=0), strict=True)) if len(scores) else {},
-            mixture=mixture, fitted=sum(item.weight * item.fitted for item in mixture))
-        line_fit.__dict__.update(common)
-        if len(observed):  # the stacked mixture's mean and variance of each held-out total
-            mean = np.nansum(weights * moments[:, :, 0], axis=1)
-            second = np.nansum(weights * (moments[:, :, 1] + moments[:, :, 0] ** 2), axis=1)
-            line_fit.backtest = np.column_stack([observed, mean, second - mean ** 2])
-        if probability >= 0.01:
-            line_fit.note = (f"a step in starts from {step_from} (probability "
-                             f"{probability:.0%}) is taken into the projection.")
-        return line_fit
 
     def _note_caps(self) -> None:
         """Say where the next year's projected rate reaches the line's cap."""
@@ -378,27 +296,6 @@ class StartsModel:
                 fit.note = " ".join(filter(None, [
                     fit.note, f"projected rate up to {np.max(raw):.3g} a month capped at "
                     f"{fit.cap:g} ({self.cap_multiple:g} x the largest month seen)."]))
-
-    def _drift(self) -> float:
-        """Monthly variance of a random walk in every line's log level, beyond the model's.
-
-        At each rolling origin of each line the stacked mixture's held-out total has a
-        mean ``E`` and variance ``V``; the excess ``sum((O - E)^2 - V) / sum(E^2)`` over all
-        lines and origins (method of moments, at least 0) is the relative variance the
-        model missed, spread as a random walk over the ``validation_months`` (whose total
-        has ``(h + 1)(2h + 1) / 6h`` times the monthly variance).
-        """
-        rows = [fit.backtest for fit in self._fits.values() if fit.backtest is not None]
-        if not rows:
-            return 0.0
-        observed, mean, variance = np.vstack(rows).T
-        valid = np.isfinite(mean) & np.isfinite(variance) & (mean > 0)
-        if not valid.any():
-            return 0.0
-        excess = (((observed - mean) ** 2 - variance)[valid].sum()
-                  / (mean[valid] ** 2).sum())
-        h = self.validation_months
-        return float(np.clip(excess, 0.0, 1.0) / ((h + 1) * (2 * h + 1) / (6 * h)))
 
     def _common_shock(self, counts: pd.DataFrame) -> CommonShock:
         values = counts.to_numpy(dtype=float)
