@@ -146,8 +146,8 @@ class CandidateFitter:
         The step is tested against a Poisson regression with no trend (so a shift is not
         taken for a trend), with quasi-Poisson dispersion from the months before the
         scanned window (which a shift would inflate). The probability is
-        ``1 / (1 + exp(step_threshold - statistic))``: one half at the threshold, 0.05 at
-        three below it and zero under that.
+        ``1 / (1 + exp(step_threshold - statistic))``: one half at the threshold, 0.12 at
+        two below it and zero under that.
         """
         design = design_matrix(months, self.origin, False, self.harmonics)
         try:
@@ -160,7 +160,7 @@ class CandidateFitter:
                    / np.maximum(mean[before], 1e-12)).sum()
         dispersion = max(pearson / max(len(counts) - 12 - len(params), 1), 1.0)
         step, statistic = step_change(counts, mean, dispersion)
-        if step == 0 or statistic < self.step_threshold - 3:
+        if step == 0 or statistic < self.step_threshold - 2:
             return None, 0.0
         probability = float(special.expit(statistic - self.step_threshold))
         return pd.Period(ordinal=int(ordinals(months)[-step]), freq="M"), probability
