@@ -81,10 +81,12 @@ def test_one_month_series_and_growth_override():
     assert grown.iloc[-1] / grown.iloc[0] == pytest.approx(1.22 ** (11 / 12), rel=0.02)
 
 
-def test_no_line_at_all():
+def test_no_line_at_all_and_no_month_at_all():
     table = counts_table({("S", "X"): np.zeros(24, dtype=int)}).iloc[:0]
     model = StartsModel().fit_counts(table)
     assert model.fits_.empty and model.simulate(4, 10, seed=1).shape == (0, 10, 4)
+    with pytest.raises(ValueError, match="no complete month"):
+        StartsModel().fit_counts(counts_table({("S", "X"): np.zeros(3)}).iloc[:, :0])
 
 
 def test_simulation_is_reproducible_and_independent_per_line_without_the_common_shock():

@@ -180,6 +180,10 @@ class StartsModel:
             raise ValueError(f"unknown candidates {sorted(unknown)}; choose from {CANDIDATES}")
         counts = counts.copy()
         months = pd.PeriodIndex(counts.columns, freq="M")
+        if len(months) == 0:
+            raise ValueError("no complete month of start history before as_at: new starts "
+                             "cannot be learnt (give an earlier history_start or a later "
+                             "as_at)")
         bulk_notes: dict[tuple[str, str], str] = {}
         for (service, category), days in bulk.groupby(LINE_KEYS, sort=False):
             removed = days.groupby("month")["starts"].sum()
