@@ -101,6 +101,9 @@ class StartsModel:
         ``score_<c>`` (mean held-out log score) per candidate, and ``note``.
     common_ : CommonShock
         The estimated shared shock.
+    drift_ : float
+        Monthly variance of the random walk in every line's log level that the
+        rolling-origin totals show beyond the model's own (0 on steady lines).
     bulk_loads_ : DataFrame
         Days left out as bulk loads (``service``, ``category``, ``date``, ``starts``).
     notes_ : list of str
