@@ -5,7 +5,8 @@ rolling origins (``validation_months`` apart, each with at least ``min_train`` m
 before it) and scored by log score on the months after it. The candidates are
 **stacked**: mixture weights that maximise the held-out log score of the mixture (Yao,
 Vehtari, Simpson & Gelman 2018, *Bayesian Analysis* 13, 917-1007), learnt by EM. A recent
-step enters with the probability :meth:`CandidateFitter.find_step` gives it. The same
+step enters each candidate with the probability :meth:`CandidateFitter.find_step` gives
+it against that candidate's own model without a step (with or without trend). The same
 backtest's 6-month totals, against the mixture's mean and variance, measure how much the
 level wanders beyond what the model itself simulates (:func:`drift_variance`).
 """
@@ -93,10 +94,11 @@ class Stacker:
             if cut < self.min_train:
                 continue
             train, test = slice(0, cut), slice(cut, cut + step)
-            step_from, probability = self.fitter.find_step(counts[train], months[train],
-                                                            offset[train])
-            fits = self.fitter.fit_all(names, counts[train], months[train], offset[train],
-                                        fallback, step_from if probability >= 0.5 else None)
+            found = self.fitter.find_steps(counts[train], months[train], offset[train])
+            fits = self.fitter.fit_all(
+                names, counts[train], months[train], offset[train], fallback,
+                {trend: step if chance >= 0.5 else None
+                 for trend, (step, chance) in found.items()})
             block = np.full((step, len(names)), -np.inf)
             totals = np.full((len(names), 2), np.nan)
             for column, fit in enumerate(fits.values()):
@@ -115,11 +117,15 @@ class Stacker:
     def fit(self, counts: np.ndarray, months: np.ndarray, offset: np.ndarray,
                  pooled_season: np.ndarray, common: dict) -> CandidateFit:
         names = list(self.candidates)
-        step_from, probability = self.fitter.find_step(counts, months, offset)
-        versions = [(None, 1.0 - probability), (step_from, probability)]
-        versions = [(step, share) for step, share in versions if share >= 0.01]
-        finals = [self.fitter.fit_all(names, counts, months, offset, pooled_season, step)
-                  for step, _ in versions]
+        found = self.fitter.find_steps(counts, months, offset)
+        chance = {name: found[name.endswith("_trend")][1] for name in names}
+        finals = [self.fitter.fit_all(names, counts, months, offset, pooled_season)]
+        shares = [{name: 1.0 - chance[name] for name in names}]
+        if max(chance.values()) >= 0.01:  # the versions with a step, in proportion
+            finals.append(self.fitter.fit_all(names, counts, months, offset, pooled_season,
+                                              {trend: step for trend, (step, _) in
+                                               found.items()}))
+            shares.append(chance)
         if not self.fitter.overdispersed(finals[0].get("poisson_trend"), counts, offset):
             # negative binomial = Poisson here: leave it out (and its slow fits)
             names = [name for name in names if not name.startswith("negbin")] or names
@@ -137,11 +143,11 @@ class Stacker:
         weights[weights < 0.01] = 0.0
         weights /= weights.sum()
         mixture = []
-        for (_, share), final in zip(versions, finals, strict=True):
+        for share, final in zip(shares, finals, strict=True):
             for column, name in enumerate(names):
                 fit = final[name]
-                if fit is not None and weights[column] > 0:
-                    fit.weight = float(weights[column] * share)
+                if fit is not None and weights[column] * share[name] >= 0.005:
+                    fit.weight = float(weights[column] * share[name])
                     mixture.append(fit)
         total = sum(item.weight for item in mixture)
         for item in mixture:
@@ -157,7 +163,12 @@ class Stacker:
             mean = np.nansum(weights * moments[:, :, 0], axis=1)
             second = np.nansum(weights * (moments[:, :, 1] + moments[:, :, 0] ** 2), axis=1)
             line_fit.backtest = np.column_stack([observed, mean, second - mean ** 2])
-        if probability >= 0.01:
-            line_fit.note = (f"a step in starts from {step_from} (probability "
-                             f"{probability:.0%}) is taken into the projection.")
+        stepped = {(step, round(sum(item.weight for item in mixture
+                                     if item.step_from == step), 2))
+                   for step, _ in found.values() if step is not None}
+        stepped = sorted((step, share) for step, share in stepped if share >= 0.01)
+        if stepped:
+            line_fit.note = "; ".join(
+                f"a step in starts from {step} carries {share:.0%} of the projection's weight"
+                for step, share in stepped) + "."
         return line_fit

@@ -140,16 +140,17 @@ class CandidateFitter:
     step_threshold: float = 10.0
 
     def find_step(self, counts: np.ndarray, months: pd.PeriodIndex | np.ndarray,
-                  offset: np.ndarray) -> tuple[pd.Period | None, float]:
+                  offset: np.ndarray, trend: bool = False) -> tuple[pd.Period | None, float]:
         """First month of the likeliest recent step and the probability it is real.
 
-        The step is tested against a Poisson regression with no trend (so a shift is not
-        taken for a trend), with quasi-Poisson dispersion from the months before the
-        scanned window (which a shift would inflate). The probability is
+        The step is tested against a Poisson regression with or without ``trend`` (the
+        family of candidates that would take it: a regression with a trend needs a step
+        only where the data leave its trend line), with quasi-Poisson dispersion from the
+        months before the scanned window (which a shift would inflate). The probability is
         ``1 / (1 + exp(step_threshold - statistic))``: one half at the threshold, 0.12 at
         two below it and zero under that.
         """
-        design = design_matrix(months, self.origin, False, self.harmonics)
+        design = design_matrix(months, self.origin, trend, self.harmonics)
         try:
             params, _ = fit_glm(counts, design, offset, negbin=False)
         except (ValueError, np.linalg.LinAlgError):
@@ -218,20 +219,28 @@ class CandidateFitter:
         beta = fit.params[:-1] if fit.negbin else fit.params
         return logpmf(counts, np.exp(design @ beta + offset), fit.dispersion)
 
+    def find_steps(self, counts: np.ndarray, months: pd.PeriodIndex | np.ndarray,
+                   offset: np.ndarray) -> dict[bool, tuple[pd.Period | None, float]]:
+        """:meth:`find_step` for the candidates with a trend (``True``) and without."""
+        return {trend: self.find_step(counts, months, offset, trend) for trend in (False, True)}
+
     def fit_all(self, names: list[str], counts: np.ndarray, months: pd.PeriodIndex,
-                offset: np.ndarray, fallback: np.ndarray, step_from: pd.Period | None = None
+                offset: np.ndarray, fallback: np.ndarray,
+                steps: dict[bool, pd.Period | None] | None = None
                 ) -> dict[str, CandidateFit | None]:
-        """Every candidate in ``names`` (``None`` where a fit fails), with a step from
-        ``step_from``; the level takes the seasonal shape of the Poisson trend regression
-        (``fallback`` on short series)."""
-        fits = {name: self.candidate(name, counts, months, offset, fallback, step_from)
+        """Every candidate in ``names`` (``None`` where a fit fails), those with a trend
+        with a step from ``steps[True]``, the others from ``steps[False]``; the level takes
+        the seasonal shape of the Poisson trend regression (``fallback`` on short series)."""
+        steps = steps or {}
+        fits = {name: self.candidate(name, counts, months, offset, fallback,
+                                     steps.get(name.endswith("_trend")))
                 for name in names if name != "level"}
         if "level" in names:
             reference = fits.get("poisson_trend")
             season = (season_factors(reference.params, True, self.harmonics)
                       if reference is not None and len(counts) >= 24
                       else self.season(counts, months, offset, fallback))
-            fits["level"] = self.local_level(counts, months, offset, season, step_from)
+            fits["level"] = self.local_level(counts, months, offset, season, steps.get(False))
         return {name: fits[name] for name in names}
 
     def overdispersed(self, fit: CandidateFit | None, counts: np.ndarray, offset: np.ndarray,
