@@ -188,6 +188,7 @@ def test_steady_truth_known_worlds_are_projected_no_worse_than_todays_glm():
     assert np.abs(new - truth).mean() <= 1.05 * np.abs(today - truth).mean()
 
 
+@pytest.mark.slow
 def test_sample_county_lines_are_held_out_no_worse_than_todays_glm(sample):
     counts = StartsModel().fit(sample.placements, sample.as_at).counts_
     train, test = counts.iloc[:, :-6], counts.iloc[:, -6:].sum(axis=1).to_numpy()
