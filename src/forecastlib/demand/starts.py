@@ -1,107 +1,88 @@
-"""New starts per line: count regression with trend and seasonality, and its uncertainty.
+"""New starts per line: count regressions and a local level, stacked, with honest uncertainty.
 
-Monthly counts of new spells per line are modelled as
+Monthly counts of new spells per line are projected by a mixture of candidates:
 
-.. math:: N_t \\sim \\text{Poisson}(\\mu_t)\\ \\text{or}\\ \\text{NB2}(\\mu_t, \\alpha), \\qquad
-          \\log \\mu_t = \\log E_t + \\beta_0 + \\beta_1 \\tau_t
-          + \\sum_k \\gamma_k \\sin(2\\pi k m_t / 12) + \\delta_k \\cos(2\\pi k m_t / 12)
+- count regressions (Poisson or negative binomial NB2, with or without a trend)
+  ``log mu_t = log E_t + b0 + b1 tau_t + seasonal harmonics (+ d 1[t >= t0])`` where
+  ``tau`` is time in years, ``E`` an optional exposure, and the step ``d`` from month
+  ``t0`` enters only when :func:`~forecastlib.demand.level.step_change` finds a sustained
+  shift in the last 3-12 months;
+- ``"level"``: the Poisson-gamma local level of :mod:`forecastlib.demand.level` times the
+  line's seasonal shape, which follows a level that wanders.
 
-with ``tau`` time in years, ``m`` the month of year and ``E`` an optional exposure
-(child population, say; rates per head are then projected). The negative binomial's
-dispersion ``alpha`` is estimated (``statsmodels`` ``NegativeBinomial``). Per line the
-candidate (Poisson or negative binomial, with or without trend) with the best
-rolling-origin log score on held-out years is chosen. Sparse lines fall back, never
-crashing: fewer than ``min_starts`` starts or ``min_months`` months use the service's
-pooled seasonal shape times the line's own rate; lines with no starts project zero.
+Each candidate is refitted at several rolling origins (``origins``, every
+``validation_months`` months, at least three when the line has ``min_months`` of history)
+and scored on the following months by log score; the candidates are **stacked**: mixture
+weights maximising the held-out log score of the mixture (Yao et al. 2018), learnt by EM.
+Each simulation draws one candidate by its weight.
 
-Simulated counts carry **parameter uncertainty**: each simulation draws coefficients
-(and the dispersion) from their estimated sampling distribution before drawing
-counts, so intervals widen on short series as they should.
+Simulations carry the uncertainty a finance user should see: the regressions'
+coefficients drawn from their sampling distribution, the level's current value and its
+moves until the horizon (state innovations carried forward), and a **common shock**
+shared by lines (:class:`~forecastlib.demand.shocks.CommonShock`, estimated from the
+cross-line covariance of the residuals) drawn once per simulation.
+
+Short and lumpy histories fall back to something bounded, with a note in ``notes_``:
+single days whose starts are far above the line's usual month are bulk loads (a
+migration or re-coding, not demand) and are left out; months before a new code's first
+start are not its history; a line with under ``min_months`` months gets the local level
+alone (no trend), under a year a flat rate; and every projected rate is capped at
+``cap_multiple`` times the largest monthly count seen.
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.discrete.discrete_model import NegativeBinomial, Poisson
 
 from forecastlib.demand.history import default_history_start, monthly_starts, spells
+from forecastlib.demand.shocks import CommonShock
+from forecastlib.demand.stacking import Stacker, drift_variance
+from forecastlib.demand.start_candidates import (
+    CANDIDATES,
+    CandidateFit,
+    CandidateFitter,
+    design_matrix,
+    fit_glm,
+    month_index,
+    season_factors,
+)
+from forecastlib.demand.start_checks import bulk_loads, history_begins
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
 __all__ = ["StartsModel"]
 
-CANDIDATES = ("negbin_trend", "negbin", "poisson_trend", "poisson")
-
-
-def _design(months: pd.PeriodIndex, origin: pd.Period, trend: bool, harmonics: int
-            ) -> np.ndarray:
-    month_of_year = months.month.to_numpy()
-    years = np.asarray([(m - origin).n for m in months], dtype=float) / 12.0
-    columns = [np.ones(len(months))]
-    if trend:
-        columns.append(years)
-    for k in range(1, harmonics + 1):
-        angle = 2 * np.pi * k * month_of_year / 12
-        columns += [np.sin(angle), np.cos(angle)]
-    return np.column_stack(columns)
-
-
-@dataclass
-class _LineFit:
-    kind: str  # a CANDIDATE, "pooled", "constant" or "zero"
-    params: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    cov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    trend: bool = False
-    negbin: bool = False
-    pooled_season: np.ndarray | None = None  # 12 multiplicative factors (pooled kind)
-    events: float = 0.0
-    exposure_months: float = 0.0
-    scores: dict[str, float] = field(default_factory=dict)
-
-
-def _fit_glm(counts: np.ndarray, design: np.ndarray, offset: np.ndarray, negbin: bool):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if negbin:
-            model = NegativeBinomial(counts, design, loglike_method="nb2", offset=offset)
-            result = model.fit(disp=0, maxiter=200, method="bfgs")
-        else:
-            result = Poisson(counts, design, offset=offset).fit(disp=0, maxiter=200,
-                                                                 method="newton")
-    params = np.asarray(result.params, dtype=float)
-    cov = np.asarray(result.cov_params(), dtype=float)
-    # For NB2 the last parameter is the dispersion alpha, kept on its natural scale: near
-    # zero (almost Poisson) a log scale would turn a tiny standard error into a huge one.
-    if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
-        raise ValueError("non-finite fit")
-    return params, cov
-
-
-def _log_score(counts: np.ndarray, mean: np.ndarray, alpha: float | None) -> float:
-    if alpha is None:
-        return float(-stats.poisson.logpmf(counts, mean).sum())
-    size = 1.0 / max(alpha, 1e-8)
-    return float(-stats.nbinom.logpmf(counts, size, size / (size + mean)).sum())
-
+_LineFit = CandidateFit  # the name datasets.truth builds oracle fits with
 
 class StartsModel:
-    """Monthly new starts per line, with parameter uncertainty in its simulations.
+    """Monthly new starts per line, stacked over candidates, with honest uncertainty.
 
     Parameters
     ----------
     harmonics : int, default 1
         Pairs of sine / cosine terms of the month-of-year seasonality (0 for none).
     candidates : tuple of str
-        From ``"negbin_trend"``, ``"negbin"``, ``"poisson_trend"``, ``"poisson"``.
-    validation_years : int, default 2
-        Held-out years (rolling origin, 12 months each) used to choose a candidate.
-    min_starts, min_months : int
-        Below these, a line uses the pooled fallback.
+        From ``"negbin_trend"``, ``"negbin"``, ``"poisson_trend"``, ``"poisson"`` and
+        ``"level"``.
+    origins : int, default 4
+        Rolling origins of the backtest, ``validation_months`` apart, each with at least
+        ``min_train`` months before it.
+    validation_months, min_train : int, default 6 and 18
+        Months scored after each origin; months of history before the first origin.
+    min_starts, min_months : int, default 24 and 36
+        Below ``min_starts`` starts a line uses its own rate and the service's seasonal
+        shape; below ``min_months`` months the local level alone (no trend); below 12
+        months a flat rate.
+    cap_multiple : float, default 3
+        Projected rates never exceed this multiple of the line's largest monthly count.
+    step_threshold : float, default 10
+        Score statistic a recent step must reach to enter a regression.
+    common : bool, default True
+        Estimate the shock shared by lines (zero where residuals do not co-move).
+    bulk_min, bulk_ratio : float, default 10 and 4
+        A day with at least ``bulk_min`` starts and more than ``bulk_ratio`` times the
+        line's mean month (without that day) is a bulk load, not demand.
     growth : float or dict, optional
         Override of the fitted trend: yearly growth (``0.22`` for +22%) of the start
         rate from the last month of data, for every line or per line.
@@ -112,13 +93,21 @@ class StartsModel:
     Attributes
     ----------
     counts_ : DataFrame
-        Monthly start counts per line (columns are months).
-    exposure_ : DataFrame or None
-        Exposure per line and month used in fitting.
+        Monthly start counts per line (columns are months), bulk loads left out.
     fits_ : DataFrame
-        Per line: ``model`` chosen, ``starts``, ``months``, ``rate_per_month`` (fitted,
-        last year), ``trend_per_year`` (multiplicative), ``dispersion`` and the
-        validation log score of each candidate (``score_<candidate>``).
+        Per line: ``model`` (the candidate of largest weight, ``"pooled"`` or ``"zero"``),
+        ``starts``, ``months``, ``rate_per_month`` (next 12 months), ``trend_per_year``,
+        ``dispersion``, ``step_months``, ``level_discount``, ``cap``, ``weight_<c>`` and
+        ``score_<c>`` (mean held-out log score) per candidate, and ``note``.
+    common_ : CommonShock
+        The estimated shared shock.
+    drift_ : float
+        Monthly variance of the random walk in every line's log level that the
+        rolling-origin totals show beyond the model's own (0 on steady lines).
+    bulk_loads_ : DataFrame
+        Days left out as bulk loads (``service``, ``category``, ``date``, ``starts``).
+    notes_ : list of str
+        What was done to short or lumpy lines, in words.
 
     Examples
     --------
@@ -134,24 +123,38 @@ class StartsModel:
         self,
         harmonics: int = 1,
         candidates: tuple[str, ...] = CANDIDATES,
-        validation_years: int = 2,
+        origins: int = 4,
+        validation_months: int = 6,
+        min_train: int = 18,
         min_starts: int = 24,
         min_months: int = 36,
+        cap_multiple: float = 3.0,
+        step_threshold: float = 10.0,
+        common: bool = True,
+        bulk_min: float = 10,
+        bulk_ratio: float = 4.0,
         growth: float | dict[tuple[str, str], float] | None = None,
         history_start: object | None = None,
     ):
         self.harmonics = harmonics
         self.candidates = candidates
-        self.validation_years = validation_years
+        self.origins = origins
+        self.validation_months = validation_months
+        self.min_train = min_train
         self.min_starts = min_starts
         self.min_months = min_months
+        self.cap_multiple = cap_multiple
+        self.step_threshold = step_threshold
+        self.common = common
+        self.bulk_min = bulk_min
+        self.bulk_ratio = bulk_ratio
         self.growth = growth
         self.history_start = history_start
 
     def __repr__(self) -> str:
         fitted = f", lines={len(self.fits_)}" if hasattr(self, "fits_") else ""
         return (f"StartsModel(harmonics={self.harmonics}, candidates={self.candidates}, "
-                f"growth={self.growth!r}{fitted})")
+                f"origins={self.origins}, growth={self.growth!r}{fitted})")
 
     # ------------------------------------------------------------------ fitting
     def fit(self, placements: pd.DataFrame, as_at: object,
@@ -161,27 +164,60 @@ class StartsModel:
         ``exposure``, if given, is indexed like :attr:`counts_` (lines x months, and
         may run beyond the data to give future exposure) or by service only.
         """
-        unknown = set(self.candidates) - set(CANDIDATES)
-        if unknown:
-            raise ValueError(f"unknown candidates {sorted(unknown)}; choose from {CANDIDATES}")
         history_start = (default_history_start(placements) if self.history_start is None
                          else self.history_start)
-        counts = monthly_starts(spells(placements), as_at, history_start)
-        return self.fit_counts(counts, exposure)
+        spell_table = spells(placements)
+        counts = monthly_starts(spell_table, as_at, history_start)
+        bulk = bulk_loads(spell_table, counts.columns, self.bulk_min, self.bulk_ratio)
+        return self._fit_table(counts, exposure, bulk)
 
     def fit_counts(self, counts: pd.DataFrame, exposure: pd.DataFrame | None = None
                    ) -> StartsModel:
         """Fit from a lines x months table of start counts (columns: monthly periods)."""
+        return self._fit_table(counts, exposure, bulk_loads(None, counts.columns))
+
+    def _fit_table(self, counts: pd.DataFrame, exposure: pd.DataFrame | None,
+                   bulk: pd.DataFrame) -> StartsModel:
+        unknown = set(self.candidates) - set(CANDIDATES)
+        if unknown or not self.candidates:
+            raise ValueError(f"unknown candidates {sorted(unknown)}; choose from {CANDIDATES}")
+        counts = counts.copy()
+        months = pd.PeriodIndex(counts.columns, freq="M")
+        if len(months) == 0:
+            raise ValueError("no complete month of start history before as_at: new starts "
+                             "cannot be learnt (give an earlier history_start or a later "
+                             "as_at)")
+        bulk_notes: dict[tuple[str, str], str] = {}
+        for (service, category), days in bulk.groupby(LINE_KEYS, sort=False):
+            removed = days.groupby("month")["starts"].sum()
+            for month, starts in removed.items():
+                counts.loc[(service, category), month] -= starts
+            bulk_notes[(service, category)] = (
+                f"{int(days['starts'].sum())} starts on "
+                f"{', '.join(str(d) for d in days['date'][:3])} look like a bulk load "
+                "(migration or re-coding), not demand: left out of the start rate.")
+        self.bulk_loads_ = bulk.drop(columns="month").reset_index(drop=True)
         self.counts_ = counts
-        self.months_ = pd.PeriodIndex(counts.columns, freq="M")
-        self.origin_ = self.months_[-1] if len(self.months_) else None
-        self.exposure_ = self._exposure_table(exposure, counts.index, self.months_)
+        self.months_ = months
+        self.origin_ = months[-1] if len(months) else None
+        self.exposure_ = self._exposure_table(exposure, counts.index, months)
+        self._fitter = CandidateFitter(self.origin_, self.harmonics, self.step_threshold)
+        self._stacker = Stacker(self._fitter, tuple(self.candidates), self.origins,
+                                self.validation_months, self.min_train)
         pooled = self._pooled_seasons(counts)
-        self._fits: dict[tuple[str, str], _LineFit] = {}
+        self._fits: dict[tuple[str, str], CandidateFit] = {}
         for line in counts.index:
-            self._fits[line] = self._fit_line(line, counts.loc[line].to_numpy(dtype=float),
-                                              pooled.get(line[0]))
+            fit = self._fit_line(line, counts.loc[line].to_numpy(dtype=float),
+                                 pooled.get(line[0], np.ones(12)))
+            fit.note = " ".join(filter(None, [bulk_notes.get(line, ""), fit.note]))
+            self._fits[line] = fit
+        self._note_caps()
+        self.common_ = self._common_shock(counts) if self.common else CommonShock()
+        self.drift_ = drift_variance([fit.backtest for fit in self._fits.values()
+                                      if fit.backtest is not None], self.validation_months)
         self.fits_ = self._summary()
+        self.notes_ = [f"{line[0]} / {line[1]}: {fit.note}"
+                       for line, fit in self._fits.items() if fit.note]
         return self
 
     def _exposure_table(self, exposure: pd.DataFrame | None, lines: pd.Index,
@@ -210,86 +246,93 @@ class StartsModel:
     def _pooled_seasons(self, counts: pd.DataFrame) -> dict[str, np.ndarray]:
         """Multiplicative month-of-year factors per service, from its pooled counts."""
         factors = {}
-        months = self.months_
         for service, block in counts.groupby(level="service"):
             total = block.sum().to_numpy(dtype=float)
-            if total.sum() < self.min_starts or len(months) < 24:
-                factors[service] = np.ones(12)
+            factors[service] = np.ones(12)
+            if total.sum() < self.min_starts or len(self.months_) < 24:
                 continue
-            design = _design(months, self.origin_, True, self.harmonics)
+            design = design_matrix(self.months_, self.origin_, True, self.harmonics)
             try:
-                params, _ = _fit_glm(total, design, np.zeros(len(total)), negbin=False)
+                params, _ = fit_glm(total, design, np.zeros(len(total)), negbin=False)
             except (ValueError, np.linalg.LinAlgError):
-                factors[service] = np.ones(12)
                 continue
-            season = _design(pd.period_range("2000-01", periods=12, freq="M"),
-                             pd.Period("2000-01", freq="M"), True, self.harmonics)
-            log_factor = season[:, 2:] @ params[2:2 + season.shape[1] - 2]
-            factor = np.exp(log_factor)
-            factors[service] = factor / factor.mean()
+            factors[service] = season_factors(params, True, self.harmonics)
         return factors
 
-    def _fit_line(self, line: tuple[str, str], counts: np.ndarray,
-                  pooled_season: np.ndarray | None) -> _LineFit:
-        months = self.months_
-        offset = self._offset(line, months)
-        events = float(counts.sum())
+    def _fit_line(self, line: tuple[str, str], counts: np.ndarray, pooled_season: np.ndarray
+                  ) -> CandidateFit:
+        months, offset = self.months_.asi8, self._offset(line, self.months_)
+        first, trimmed = history_begins(counts)
+        notes = []
+        if trimmed:
+            notes.append(f"no start before {self.months_[first]}: a new line, its history taken "
+                         "from then.")
+        counts, months, offset = counts[first:], months[first:], offset[first:]
+        events, size = float(counts.sum()), len(counts)
         if events == 0:
-            return _LineFit("zero", events=0.0, exposure_months=float(len(counts)))
-        if events < self.min_starts or len(counts) < self.min_months:
-            return _LineFit("pooled", pooled_season=pooled_season if pooled_season is not None
-                            else np.ones(12), events=events,
-                            exposure_months=float(np.exp(offset).sum()))
-        scores = self._validate(line, counts, offset)
-        ranked = sorted((s, c) for c, s in scores.items() if np.isfinite(s))
-        for _, candidate in ranked or [(0.0, "poisson")]:
-            trend, negbin = candidate.endswith("_trend"), candidate.startswith("negbin")
-            design = _design(months, self.origin_, trend, self.harmonics)
-            try:
-                params, cov = _fit_glm(counts, design, offset, negbin)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            return _LineFit(candidate, params, cov, trend, negbin, events=events,
-                            exposure_months=float(np.exp(offset).sum()), scores=scores)
-        return _LineFit("pooled", pooled_season=pooled_season if pooled_season is not None
-                        else np.ones(12), events=events,
-                        exposure_months=float(np.exp(offset).sum()), scores=scores)
+            return CandidateFit("zero", exposure_months=float(size), note=" ".join(notes))
+        cap = self.cap_multiple * max(float(counts.max()), 1.0)
+        common = dict(events=events, exposure_months=float(np.exp(offset).sum()), cap=cap,
+                      shared=True, first=self.months_[first])
+        if events < self.min_starts or size < 12:
+            if size < 12:
+                notes.append(f"only {size} months of history: a flat rate, no trend or level.")
+            fit = CandidateFit("pooled", pooled_season=pooled_season, **common)
+            rate = events / common["exposure_months"]
+            fit.fitted = rate * pooled_season[month_index(months)] * np.exp(offset)
+        elif size < self.min_months or self.candidates == ("level",):
+            if size < self.min_months:
+                notes.append(f"{size} months of history: the local level alone, no trend.")
+            season = self._fitter.season(counts, months, offset, pooled_season)
+            fit = self._fitter.local_level(counts, months, offset, season)
+            fit.__dict__.update(common)
+        else:
+            fit = self._stacker.fit(counts, months, offset, pooled_season, common)
+        fit.note = " ".join(notes + ([fit.note] if fit.note else []))
+        return fit
 
-    def _validate(self, line: tuple[str, str], counts: np.ndarray, offset: np.ndarray
-                  ) -> dict[str, float]:
-        months = self.months_
-        scores = {c: 0.0 for c in self.candidates}
-        for k in range(self.validation_years, 0, -1):
-            cut = len(counts) - 12 * k
-            if cut < 24:
-                continue
-            train, test = slice(0, cut), slice(cut, cut + 12)
-            origin = months[cut - 1]
-            for candidate in self.candidates:
-                trend, negbin = candidate.endswith("_trend"), candidate.startswith("negbin")
-                design = _design(months, origin, trend, self.harmonics)
-                try:
-                    params, _ = _fit_glm(counts[train], design[train], offset[train], negbin)
-                except (ValueError, np.linalg.LinAlgError):
-                    scores[candidate] = np.inf
-                    continue
-                beta = params[:-1] if negbin else params
-                mean = np.exp(design[test] @ beta + offset[test])
-                scores[candidate] += _log_score(counts[test], mean,
-                                                params[-1] if negbin else None)
-        return scores
+    def _note_caps(self) -> None:
+        """Say where the next year's projected rate reaches the line's cap."""
+        if self.origin_ is None:
+            return
+        months = self.future_months(12)
+        for line, fit in self._fits.items():
+            raw = sum(item.weight * self._component_mean(line, item, months)
+                      for item in fit.components)
+            if np.max(raw) > fit.cap:
+                fit.note = " ".join(filter(None, [
+                    fit.note, f"projected rate up to {np.max(raw):.3g} a month capped at "
+                    f"{fit.cap:g} ({self.cap_multiple:g} x the largest month seen)."]))
+
+    def _common_shock(self, counts: pd.DataFrame) -> CommonShock:
+        values = counts.to_numpy(dtype=float)
+        means = np.full(values.shape, np.nan)
+        for row, fit in enumerate(self._fits.values()):
+            if fit.fitted is not None and fit.shared and len(fit.fitted) >= 24:
+                means[row, len(self.months_) - len(fit.fitted):] = fit.fitted
+        return CommonShock.estimate(values, means, [line[0] for line in self._fits])
 
     def _summary(self) -> pd.DataFrame:
         rows = {}
         next_year = self.expected(12)
         for line, fit in self._fits.items():
-            mean_rate = next_year.loc[line].mean()
-            trend = np.exp(fit.params[1]) if fit.trend else 1.0
-            rows[line] = {"model": fit.kind, "starts": int(fit.events),
-                          "months": len(self.months_), "rate_per_month": mean_rate,
-                          "trend_per_year": trend,
-                          "dispersion": float(fit.params[-1]) if fit.negbin else 0.0,
-                          **{f"score_{c}": s for c, s in fit.scores.items()}}
+            weights = {f"weight_{c}": 0.0 for c in self.candidates}
+            for item in fit.components:
+                if item.kind in self.candidates:
+                    weights[f"weight_{item.kind}"] = item.weight
+            level = next((item.level for item in fit.components if item.level), None)
+            rows[line] = {
+                "model": fit.kind, "starts": int(fit.events),
+                "months": (len(self.months_) if fit.first is None
+                           else (self.origin_ - fit.first).n + 1),
+                "rate_per_month": next_year.loc[line].mean(),
+                "trend_per_year": float(np.exp(fit.params[1])) if fit.trend else 1.0,
+                "dispersion": fit.dispersion,
+                "step_months": (0 if fit.step_from is None
+                                else (self.origin_ - fit.step_from).n + 1),
+                "level_discount": level.discount if level else np.nan,
+                "cap": fit.cap, **weights,
+                **{f"score_{c}": s for c, s in fit.scores.items()}, "note": fit.note}
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
         return frame
@@ -300,92 +343,134 @@ class StartsModel:
         self._check_fitted()
         return pd.period_range(self.origin_ + 1, periods=horizon, freq="M")
 
-    def _log_means(self, fit: _LineFit, line: tuple[str, str], months: pd.PeriodIndex,
-                   params: np.ndarray) -> np.ndarray:
-        """Log mean counts for ``months`` under coefficient draws ``params`` (sims x p)."""
-        offset = self._offset(line, months)
-        growth = self._growth_for(line)
-        if fit.kind in ("zero", "pooled"):
-            raise AssertionError("handled by the caller")
-        design = _design(months, self.origin_, fit.trend, self.harmonics)
-        beta = params[:, :-1] if fit.negbin else params
-        if growth is not None:
-            if fit.trend:  # freeze the fitted trend at the origin, then grow at `growth`
-                design = design.copy()
-                design[:, 1] = 0.0
-            ahead = np.asarray([(m - self.origin_).n for m in months], dtype=float) / 12
-            return beta @ design.T + offset + ahead * np.log1p(growth)
-        return beta @ design.T + offset
-
     def _growth_for(self, line: tuple[str, str]) -> float | None:
         if isinstance(self.growth, dict):
             return self.growth.get(line)
         return self.growth
 
+    def _log_means(self, fit: CandidateFit, line: tuple[str, str], months: pd.PeriodIndex,
+                   params: np.ndarray) -> np.ndarray:
+        """Log mean counts of a regression for ``months`` under draws ``params`` (sims x p)."""
+        offset = self._offset(line, months)
+        growth = self._growth_for(line)
+        design = design_matrix(months, self.origin_, fit.trend, self.harmonics, fit.step_from)
+        beta = params[:, :-1] if fit.negbin else params
+        if growth is not None:
+            if fit.trend:  # freeze the fitted trend at the origin, then grow at `growth`
+                design = design.copy()
+                design[:, 1] = 0.0
+            return beta @ design.T + offset + self._ahead(months) * np.log1p(growth)
+        return beta @ design.T + offset
+
+    def _ahead(self, months: pd.PeriodIndex) -> np.ndarray:
+        return (months.asi8 - self.origin_.ordinal) / 12.0
+
+    def _scale(self, line: tuple[str, str], fit: CandidateFit, months: pd.PeriodIndex
+               ) -> np.ndarray:
+        """Seasonal shape x exposure x growth override (pooled and level kinds)."""
+        growth = self._growth_for(line) or 0.0
+        return (fit.pooled_season[month_index(months)] * np.exp(self._offset(line, months))
+                * (1 + growth) ** self._ahead(months))
+
+    def _component_mean(self, line: tuple[str, str], fit: CandidateFit, months: pd.PeriodIndex
+                        ) -> np.ndarray:
+        if fit.kind == "zero":
+            return np.zeros(len(months))
+        if fit.kind == "pooled":
+            return fit.events / max(fit.exposure_months, 1e-9) * self._scale(line, fit, months)
+        if fit.kind == "level":
+            return fit.level.mean * self._scale(line, fit, months)
+        return np.exp(np.clip(self._log_means(fit, line, months, fit.params[None, :]),
+                              -50, 30))[0]
+
+    def _plugin_mean(self, line: tuple[str, str], fit: CandidateFit, months: pd.PeriodIndex
+                     ) -> np.ndarray:
+        mean = sum(item.weight * self._component_mean(line, item, months)
+                   for item in fit.components)
+        return np.minimum(mean, fit.cap)
+
     def expected(self, horizon: int) -> pd.DataFrame:
         """Plug-in expected starts per line (rows) and future month (columns)."""
         months = self.future_months(horizon)
-        rows = {}
-        for line, fit in self._fits.items():
-            rows[line] = self._plugin_mean(line, fit, months)
+        rows = {line: self._plugin_mean(line, fit, months) for line, fit in self._fits.items()}
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=months)
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
         return frame
 
-    def _plugin_mean(self, line: tuple[str, str], fit: _LineFit, months: pd.PeriodIndex
-                     ) -> np.ndarray:
-        if fit.kind == "zero":
-            return np.zeros(len(months))
+    def _component_rates(self, line: tuple[str, str], fit: CandidateFit, months: pd.PeriodIndex,
+                         simulations: int, parameter_rng: np.random.Generator,
+                         rng: np.random.Generator) -> np.ndarray:
+        """Start rates of one candidate with its parameter and level uncertainty."""
         if fit.kind == "pooled":
-            rate = fit.events / max(fit.exposure_months, 1e-9)
-            scale = np.exp(self._offset(line, months))
-            growth = self._growth_for(line) or 0.0
-            ahead = np.asarray([(m - self.origin_).n for m in months], dtype=float) / 12
-            return rate * scale * fit.pooled_season[months.month - 1] * (1 + growth) ** ahead
-        return np.exp(self._log_means(fit, line, months, fit.params[None, :]))[0]
+            level = parameter_rng.gamma(np.full(simulations, fit.events + 0.5),
+                                        1.0 / max(fit.exposure_months, 1e-9))
+            return level[:, None] * self._scale(line, fit, months)[None, :]
+        if fit.kind == "level":
+            return (fit.level.paths(parameter_rng, len(months), simulations)
+                    * self._scale(line, fit, months)[None, :])
+        draws = parameter_rng.multivariate_normal(fit.params, fit.cov, size=simulations,
+                                                  method="eigh")
+        mean = np.exp(np.clip(self._log_means(fit, line, months, draws), -50, 30))
+        if fit.negbin:
+            alpha = np.clip(draws[:, -1], 1e-8, None)[:, None]
+            mean = rng.gamma(1.0 / alpha, mean * alpha)
+        return mean
 
     def simulate(self, horizon: int, simulations: int, seed: int | None = None,
                  parameter_uncertainty: bool = True,
-                 rate_factors: dict[tuple[str, str], np.ndarray] | None = None) -> np.ndarray:
+                 rate_factors: dict[tuple[str, str], np.ndarray] | None = None,
+                 common: bool = True) -> np.ndarray:
         """Simulated start counts, shape ``(lines, simulations, horizon)``.
 
-        Lines are in the order of :attr:`fits_`. Each line uses its own random stream
-        keyed by its name (:func:`forecastlib.streams.stream`), so one line's
-        draws never depend on another's. With ``parameter_uncertainty=False`` only
-        process noise is drawn (the same stream, so the two runs are comparable).
-        ``rate_factors`` multiplies a line's start rate month by month (a scenario's
-        demand growth), before counts are drawn.
+        Lines are in the order of :attr:`fits_`. Each simulation draws a candidate by its
+        stacking weight, then that candidate's parameters (regressions) or level path
+        (local level), then the common shock (``common=False`` leaves it out), and counts.
+        Every draw comes from a stream keyed by the line's name or, for the common shock,
+        by the service (:func:`forecastlib.streams.stream`). With
+        ``parameter_uncertainty=False`` only process noise is drawn: counts around the
+        plug-in rate (negative binomial where the candidates are, weighted). Rates are
+        capped at the line's ``cap``; ``rate_factors`` (a scenario's demand growth)
+        multiply a line's rate month by month after the cap.
         """
         self._check_fitted()
         months = self.future_months(horizon)
         out = np.zeros((len(self._fits), simulations, horizon), dtype=np.int64)
+        shocks = {}
+        if parameter_uncertainty and common and self.common_.active:
+            shocks = self.common_.draw(seed, [line[0] for line in self._fits], simulations,
+                                       horizon)
         for position, (line, fit) in enumerate(self._fits.items()):
+            if fit.kind == "zero":
+                continue
             rng = stream(seed, line, "counts")
             parameter_rng = stream(seed, line, "parameters")
             factor = (np.ones(horizon) if rate_factors is None
                       else np.asarray(rate_factors.get(line, np.ones(horizon)), dtype=float))
-            if fit.kind == "zero":
-                continue
-            if fit.kind == "pooled":
-                shape = np.full(simulations, fit.events + 0.5)
-                if parameter_uncertainty:
-                    level = parameter_rng.gamma(shape, 1.0 / max(fit.exposure_months, 1e-9))
-                else:
-                    level = np.full(simulations, fit.events / max(fit.exposure_months, 1e-9))
-                base = self._plugin_mean(line, fit, months) / (
-                    fit.events / max(fit.exposure_months, 1e-9))
-                out[position] = rng.poisson(level[:, None] * (base * factor)[None, :])
-                continue
-            if parameter_uncertainty:
-                draws = parameter_rng.multivariate_normal(fit.params, fit.cov,
-                                                          size=simulations, method="eigh")
+            if not parameter_uncertainty:
+                rate = np.broadcast_to(self._plugin_mean(line, fit, months),
+                                       (simulations, horizon))
+                alpha = sum(item.weight * item.dispersion for item in fit.components)
+                if alpha > 0:
+                    rate = rng.gamma(1.0 / alpha, rate * alpha)
             else:
-                draws = np.repeat(fit.params[None, :], simulations, axis=0)
-            mean = np.exp(np.clip(self._log_means(fit, line, months, draws), -50, 20))
-            if fit.negbin:
-                alpha = np.clip(draws[:, -1], 1e-8, None)[:, None]
-                mean = rng.gamma(1.0 / alpha, mean * alpha)
-            out[position] = rng.poisson(np.minimum(mean * factor[None, :], 1e9))
+                components = fit.components
+                pick = (parameter_rng.choice(len(components), size=simulations,
+                                             p=[item.weight for item in components])
+                        if len(components) > 1 else np.zeros(simulations, dtype=int))
+                rate = np.empty((simulations, horizon))
+                for index, item in enumerate(components):
+                    rows = np.flatnonzero(pick == index)
+                    if len(rows):
+                        rate[rows] = self._component_rates(line, item, months, len(rows),
+                                                           parameter_rng, rng)
+                if fit.shared and self.drift_ > 0:
+                    steps = parameter_rng.normal(0.0, np.sqrt(self.drift_), (simulations, horizon))
+                    rate = rate * np.exp(np.cumsum(steps, axis=1)
+                                         - self.drift_ * np.arange(1, horizon + 1) / 2)
+                if fit.shared and line[0] in shocks:
+                    rate = rate * shocks[line[0]]
+                rate = np.minimum(rate, fit.cap)
+            out[position] = rng.poisson(np.minimum(rate * factor[None, :], 1e9))
         return out
 
     def predict(self, horizon: int, interval: float = 0.8, simulations: int = 2000,
@@ -395,7 +480,7 @@ class StartsModel:
         months = self.future_months(horizon)
         tail = (1 - interval) / 2
         lines = list(self._fits)
-        frame = pd.DataFrame({
+        return pd.DataFrame({
             "service": np.repeat([line[0] for line in lines], horizon),
             "category": np.repeat([line[1] for line in lines], horizon),
             "month": np.tile(months, len(lines)),
@@ -403,7 +488,6 @@ class StartsModel:
             "lower": np.quantile(paths, tail, axis=1).ravel(),
             "upper": np.quantile(paths, 1 - tail, axis=1).ravel(),
         })
-        return frame
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "_fits"):
