@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from forecastlib.demand.history import default_history_start, durations, spells
+from forecastlib.demand.history import default_history_start, durations, segments
 from forecastlib.lines import LINE_KEYS
 
 __all__ = ["FAMILIES", "LengthOfStayModel"]
@@ -192,7 +192,7 @@ class LengthOfStayModel:
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
         self.history_start_ = (default_history_start(placements) if self.history_start is None
                                else np.datetime64(pd.Timestamp(self.history_start).date(), "D"))
-        table = durations(spells(placements), self.as_at_, self.history_start_)
+        table = durations(segments(placements), self.as_at_, self.history_start_)
         pooled: dict[object, _Fit] = {}
         rows, self.survival_ = {}, {}
         with warnings.catch_warnings():

@@ -25,10 +25,11 @@ import pandas as pd
 from forecastlib.accrual.engine import accrue, open_without_end, resolve_year
 from forecastlib.accrual.rates import price_terms
 from forecastlib.calendar import fy_end, month_ends, overlap_days
-from forecastlib.demand import LengthOfStayModel, PriceModel, StartsModel
+from forecastlib.demand import LengthOfStayModel, MoveModel, PriceModel, StartsModel
+from forecastlib.demand.history import episode_spells
 from forecastlib.lines import line_codes
 from forecastlib.simulation.new_starts import NewStarts
-from forecastlib.simulation.open_book import OpenBook
+from forecastlib.simulation.open_book import OpenBook, simulate_segments
 from forecastlib.streams import stream
 
 __all__ = [
@@ -49,16 +50,19 @@ class DemandModels:
     stays: LengthOfStayModel
     starts: StartsModel | None = None
     prices: PriceModel | None = None
+    moves: MoveModel | None = None
 
     @classmethod
     def fit(cls, placements: pd.DataFrame, as_at: object, new_starts: bool = True
             ) -> DemandModels:
-        """Fit lengths of stay (and, for new starts, starts and prices) to the record."""
+        """Fit lengths of stay and moves between lines (and, for new starts, starts
+        and prices) to the record."""
         stays = LengthOfStayModel().fit(placements, as_at)
+        moves = MoveModel().fit(placements, as_at)
         if not new_starts:
-            return cls(stays)
+            return cls(stays, moves=moves)
         return cls(stays, StartsModel().fit(placements, as_at),
-                   PriceModel().fit(placements, as_at))
+                   PriceModel().fit(placements, as_at), moves)
 
 
 @dataclass
@@ -162,22 +166,133 @@ def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datet
 
 
 def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
-               offsets: np.ndarray, stays: LengthOfStayModel) -> dict[tuple, OpenBook]:
-    """One :class:`OpenBook` per line of the open placements with no known end."""
+               offsets: np.ndarray, stays: LengthOfStayModel, moves: MoveModel | None = None
+               ) -> dict[tuple, OpenBook]:
+    """One :class:`OpenBook` per line of the open placements with no known end.
+
+    Placements are aged from their **spell's** start (a re-priced or moved placement is
+    not new), ordered by client and spell (so draws are keyed by spells, not by how
+    they were cut into episodes), and carry their line's move hazard and, where the
+    record has a ``latest_end_date`` column (an 18th birthday), that cap.
+    """
     open_rows = open_without_end(accrued)
     rows = placements[open_rows]
     if rows.empty:
         return {}
+    spell_start = episode_spells(placements)["spell_start"].to_numpy(
+        dtype="datetime64[D]")[open_rows]
+    start = rows["start_date"].to_numpy(dtype="datetime64[D]")
+    order = np.lexsort((start, spell_start, pd.factorize(rows["client_id"], sort=True)[0]))
+    rows, spell_start, start = rows.iloc[order], spell_start[order], start[order]
     terms = price_terms(rows)
     daily = terms.cost_numerator / terms.cost_denominator - terms.income_per_week / 7.0
-    age = (as_at - rows["start_date"].to_numpy(dtype="datetime64[D]")).astype("int64") + 1
+    age = (as_at - spell_start).astype("int64") + 1
+    delay = np.maximum((start - as_at).astype("int64") - 1, 0).astype(float)
+    cap = None
+    if "latest_end_date" in rows:
+        latest = rows["latest_end_date"].to_numpy(dtype="datetime64[D]")
+        cap = np.where(np.isnat(latest), np.inf, (latest - as_at).astype("int64"))
     codes, lines = line_codes(rows)
     books = {}
     for code, line in enumerate(lines):  # one book per line, arrays inside
         mask = codes == code
-        books[tuple(line)] = OpenBook(daily[mask], age[mask].astype(float),
-                                      stays.distribution(tuple(line)), offsets)
+        key = tuple(line)
+        books[key] = OpenBook(daily[mask], age[mask].astype(float),
+                              stays.distribution(key), offsets, offsets=delay[mask],
+                              cap=None if cap is None else cap[mask],
+                              move_rate=moves.rate(key) if moves is not None else 0.0)
     return books
+
+
+#: Rounds of moves followed within the year (a spell moving more often is rare).
+MOVE_ROUNDS = 24
+
+
+@dataclass
+class _Entries:
+    """Spells entering a line by a move, each in one simulation."""
+
+    sim: np.ndarray
+    age: np.ndarray
+    day: np.ndarray
+    cap: np.ndarray
+
+    @staticmethod
+    def join(parts: list[_Entries]) -> _Entries:
+        return _Entries(*(np.concatenate([getattr(p, name) for p in parts])
+                          for name in ("sim", "age", "day", "cap")))
+
+
+def _route(entries: _Entries, source: tuple, moves: MoveModel, seed: int | None,
+           round_: int, incoming: dict[tuple, list[_Entries]]) -> None:
+    """Send the spells leaving ``source`` to the lines they move to."""
+    targets, shares = moves.destinations(source)
+    if not targets or entries.sim.size == 0:
+        return
+    rng = stream(seed, source, "moves", 1000 + round_)
+    choice = np.searchsorted(np.cumsum(shares), rng.random(entries.sim.size) * shares.sum(),
+                             side="right").clip(0, len(targets) - 1)
+    for index, target in enumerate(targets):
+        pick = choice == index
+        if pick.any():
+            incoming.setdefault(target, []).append(_Entries(
+                entries.sim[pick], entries.age[pick], entries.day[pick], entries.cap[pick]))
+
+
+def _entry_prices(line: tuple, day: np.ndarray, models: DemandModels,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Net daily price of spells moving into ``line`` on ``day`` (days after as_at)."""
+    prices = models.prices
+    if prices is not None and line in prices.pools_:
+        pool, inflation, jitter = prices.pools_[line], prices.inflation_[line[0]], prices.jitter
+    else:
+        pool, inflation, jitter = models.moves.pools_[line], 0.0, 0.0
+    terms = price_terms(pool)
+    pick = rng.integers(0, len(pool), day.size)
+    factor = np.exp(day * (np.log1p(inflation) / 365.25))
+    if jitter:
+        factor = factor * np.exp(rng.normal(-jitter**2 / 2, jitter, day.size))
+    return factor * (terms.cost_numerator[pick] / terms.cost_denominator[pick]
+                     - terms.income_per_week[pick] / 7.0)
+
+
+def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
+                    offsets: np.ndarray, simulations: int, seed: int | None,
+                    position: dict[tuple, int], paths: np.ndarray, running: np.ndarray,
+                    extra: np.ndarray) -> int:
+    """Follow moved spells line to line until the year ends; returns the moves made.
+
+    Each receiving line pays from the move day at a price drawn from its own price
+    records, for the rest of the spell: the spell's end is drawn from the receiving
+    line's length of stay conditioned on the spell's age, and it may move again.
+    ``extra`` (lines x simulations) collects the moved spells' year-end cost.
+    """
+    moves = models.moves
+    incoming: dict[tuple, list[_Entries]] = {}
+    total = 0
+    for source in sorted(movers):
+        _route(movers[source], source, moves, seed, 0, incoming)
+        total += movers[source].sim.size
+    for round_ in range(1, MOVE_ROUNDS + 1):
+        if not incoming:
+            break
+        arriving, incoming = incoming, {}
+        for line in sorted(arriving):
+            entries = _Entries.join(arriving[line])
+            rng = stream(seed, line, "moves", 2000 + round_)
+            daily = _entry_prices(line, entries.day.astype(float), models, rng)
+            line_paths, line_running, moved, day = simulate_segments(
+                models.stays.distribution(line), entries.sim, daily, entries.age,
+                entries.day - 1.0, entries.cap, moves.rate(line), offsets, rng, simulations)
+            row = position[line]
+            paths[row] += line_paths
+            running[row] += line_running
+            extra[row] += line_paths[:, -1]
+            if moved.size and round_ < MOVE_ROUNDS:
+                total += moved.size
+                _route(_Entries(entries.sim[moved], entries.age[moved], day, entries.cap[moved]),
+                       line, moves, seed, round_, incoming)
+    return total
 
 
 def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodIndex,
@@ -244,10 +359,12 @@ def simulate_remaining(
     known_running = pd.Series(np.bincount(codes, weights=known_mask & still_running & started,
                                           minlength=len(all_lines)), index=all_lines)
 
-    books = open_books(placements, accrued, as_at_day, offsets, models.stays)
+    books = open_books(placements, accrued, as_at_day, offsets, models.stays, models.moves)
     notes: list[str] = []
     new, start_months = _new_starts(models, as_at_day, months, offsets, notes)
-    lines = sorted(set(books) | set(new))
+    receiving = (set(models.moves.destinations_.columns) if models.moves is not None
+                 and any(book.move_rate > 0 for book in books.values()) else set())
+    lines = sorted(set(books) | set(new) | {tuple(line) for line in receiving})
     count, grid = len(lines), len(offsets)
     paths = np.zeros((count, simulations, grid))
     process_only = np.zeros((count, simulations))
@@ -265,13 +382,18 @@ def simulate_remaining(
         if start_changes:
             counts = start_changes.move(counts, start_lines, seed)
             plug_counts = start_changes.move(plug_counts, start_lines, seed)
+    movers: dict[tuple, _Entries] = {}
     for position, line in enumerate(lines):
         if line in books:
             book = books[line]
             expected_open[line] = book.expected_cost()
-            book_paths, book_running = book.simulate_all(seed, line, simulations)
+            book_paths, book_running, moved = book.simulate_all_moves(seed, line, simulations)
             paths[position] += book_paths
             running[position] += book_running
+            if moved["sim"].size:
+                movers[line] = _Entries(moved["sim"], book.age[moved["placement"]],
+                                        moved["day"].astype(float),
+                                        book.last_day[moved["placement"]])
         process_only[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)
@@ -283,6 +405,15 @@ def simulate_remaining(
                 plug_paths, _ = new[line].simulate(plug_counts[index],
                                                    stream(seed, line, "prices"), totals_only=True)
                 process_only[position] += plug_paths[:, -1]
+    if movers:
+        moved_cost = np.zeros((count, simulations))
+        made = _simulate_moves(movers, models, offsets, simulations, seed,
+                               {line: k for k, line in enumerate(lines)}, paths, running,
+                               moved_cost)
+        process_only += moved_cost
+        notes.append(f"Open placements may move between lines before year-end "
+                     f"({made / simulations:.1f} moves a simulation on average), each "
+                     "receiving line paying from the move day.")
     simulated = SimulatedOutturn(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),
