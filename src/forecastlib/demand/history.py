@@ -119,7 +119,8 @@ def segments(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
         the next segment starts if the spell moved on, else the spell's end; ``NaT``
         while open), ``moved`` (the spell moved on to another line), ``to_category``
         (that line, ``""`` if none), ``moved_in`` and ``first_row`` (position in
-        ``placements`` of the segment's first episode).
+        ``placements`` of the segment's first episode). Overlapping episodes in
+        another line than their segment's follow, one row per spell and line.
 
     Examples
     --------
@@ -164,7 +165,36 @@ def segments(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
         "moved_in": episodes["moved_in"].to_numpy()[first_row],
         "first_row": first_row,
     })
-    return out
+    add_ons = _add_ons(placements, episodes, category[segment], spell, end)
+    return pd.concat([out, add_ons], ignore_index=True) if len(add_ons) else out
+
+
+def _add_ons(placements: pd.DataFrame, episodes: pd.DataFrame, segment_category: np.ndarray,
+             spell: np.ndarray, end: np.ndarray) -> pd.DataFrame:
+    """Overlapping episodes in another line than their segment's (a 1:1 support or a day
+    care beside homecare): one row per spell and line, from their first start to their
+    last end, never moving."""
+    category = placements["category"].to_numpy()
+    extra = np.flatnonzero(category != segment_category)
+    if extra.size == 0:
+        return pd.DataFrame()
+    frame = pd.DataFrame({"spell": spell[extra], "category": category[extra],
+                          "start": _days(placements["start_date"])[extra], "end": end[extra],
+                          "row": extra})
+    grouped = frame.sort_values(["spell", "category", "start"]).groupby(
+        ["spell", "category"], sort=True)
+    first = grouped["row"].first().to_numpy()
+    stop = grouped["end"].max().to_numpy()
+    return pd.DataFrame({
+        "service": placements["service"].to_numpy()[first],
+        "category": category[first],
+        "client_id": placements["client_id"].to_numpy()[first],
+        "spell": spell[first],
+        "spell_start": episodes["spell_start"].to_numpy()[first],
+        "start_date": grouped["start"].min().to_numpy().astype("datetime64[D]"),
+        "end_date": _as_dates(stop),
+        "moved": False, "to_category": "", "moved_in": False, "first_row": first,
+    })
 
 
 def spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:

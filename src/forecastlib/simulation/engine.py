@@ -149,7 +149,8 @@ def remaining_grid(as_at: np.datetime64, year: int) -> tuple[pd.PeriodIndex, np.
 def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
                 offsets: np.ndarray) -> pd.DataFrame:
     """Exact remaining cost of placements with a known end, per line and month-end."""
-    known = ~open_without_end(accrued)
+    # (an open episode with no day left this year, one starting after it, costs nothing)
+    known = ~open_without_end(accrued) & accrued["effective_end"].notna().to_numpy()
     rows = placements[known]
     codes, lines = line_codes(rows)
     if len(rows) == 0 or len(offsets) == 0:
