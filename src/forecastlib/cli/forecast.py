@@ -59,7 +59,8 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
         placements, budget, as_at, actuals=actuals, new_starts=not args.no_new_starts,
         use_planned_ends=not args.no_planned_ends, interval=args.interval,
         simulations=args.simulations, seed=args.seed, scenario=scenario)
-    return CommandOutput(render(result, args.format), result.notes)
+    return CommandOutput(render(result, args.format),
+                         placements.attrs.get("notes", []) + result.notes)
 
 
 def run_demo(args: argparse.Namespace) -> CommandOutput:

@@ -162,6 +162,29 @@ def _read_all(sources: list[Source], model: type[BaseModel], columns: list[str]
     return pd.concat(frames, ignore_index=True)
 
 
+def _close_vanished(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """End, on its return's 31 March, an episode left open by one yearly return that the
+    next return does not list (each return lists every episode open during its year)."""
+    table = table.copy()
+    latest_start = table.groupby("return_order")["decom"].max()
+    year_end = {order: pd.Timestamp(f"{day.year + (day.month > 3)}-03-31")
+                for order, day in latest_start.items()}
+    ordered = sorted(year_end, key=lambda order: (year_end[order], order))
+    keys = pd.MultiIndex.from_frame(table[["child", "decom"]])
+    closed = 0
+    for earlier, later in zip(ordered[:-1], ordered[1:]):
+        end = year_end[earlier]
+        if year_end[later] <= end:
+            continue
+        mine = (table["return_order"] == earlier).to_numpy()
+        open_then = mine & (table["dec"].isna() | (table["dec"] > end)).to_numpy()
+        listed = keys.isin(keys[(table["return_order"] == later).to_numpy()])
+        vanished = open_then & ~listed
+        table.loc[vanished, "dec"] = end + pd.Timedelta(days=1)
+        closed += int(vanished.sum())
+    return table, closed
+
+
 def _mapped(latest: pd.DataFrame, mapping: dict[str, str] | None) -> np.ndarray:
     """Categories by the default rules, then the user's ``mapping`` (``PLACE`` or
     ``PLACE/PLACE_PROVIDER`` codes, case-insensitive, to category)."""
@@ -239,6 +262,7 @@ def read_ssda903(
     sources = list(episodes) if isinstance(episodes, (list, tuple)) else [episodes]
     table = _read_all(sources, Ssda903Episode,
                       ["child", "decom", "dec", "place", "place_provider"])
+    table, closed = _close_vanished(table)
     table = table.sort_values(["child", "decom", "return_order"])
     # The latest return's row of an episode wins, but a known end date is never lost.
     ends = table.groupby(["child", "decom"])["dec"].max()
@@ -267,6 +291,9 @@ def read_ssda903(
     })
     placements = placements.sort_values(["start_date", "placement_id"])
     validated = read_placements(placements.reset_index(drop=True), name="SSDA903 episodes")
+    validated.attrs["notes"] = [] if not closed else [
+        f"SSDA903: {closed} episodes open at the end of one return are not in the next "
+        "return; they are taken to have ended on that return's 31 March."]
     if headers is not None:
         header_sources = list(headers) if isinstance(headers, (list, tuple)) else [headers]
         cap = _age_out(latest, header_sources).loc[placements.index]
