@@ -206,6 +206,9 @@ def _age_out(latest: pd.DataFrame, headers: list[Source]) -> pd.Series:
     dob = births.sort_values("return_order").groupby("child")["dob"].last()
     birthday = pd.to_datetime(latest["child"].map(dob))
     eighteen = birthday + pd.DateOffset(years=18)
+    # born on 29 February: of age on 1 March in a year with no 29 February
+    leap_day = (birthday.dt.month == 2) & (birthday.dt.day == 29) & (eighteen.dt.day == 28)
+    eighteen = eighteen.where(~leap_day, eighteen + pd.Timedelta(days=1))
     cap = eighteen - pd.Timedelta(days=1)
     end = latest["end"]
     beyond = (end.notna() & (end >= eighteen)).groupby(latest["child"]).transform("any")
@@ -271,7 +274,7 @@ def read_ssda903(
     latest = latest.reset_index()
     categories = _mapped(latest, mapping)
     price_table = DEFAULT_PRICES if prices is None else prices
-    unknown = sorted(set(categories) - set(price_table))
+    unknown = sorted(map(str, set(categories) - set(price_table)))
     if unknown:
         raise DataValidationError(f"prices: no weekly price for categories {unknown}; "
                                   f"prices given for {sorted(price_table)}")
