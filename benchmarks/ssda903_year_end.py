@@ -89,6 +89,7 @@ def run(simulations: int, seed: int, folder: Path) -> tuple[pd.DataFrame, dict]:
                              "carry_forward": int(stock.get(category, 0)),
                              "mean": draws.mean(), "lower": np.quantile(draws, 0.1),
                              "upper": np.quantile(draws, 0.9), "draws": draws})
+        print(f"year {year}: done", flush=True)
     cells = pd.DataFrame(rows)
     return cells, _scores(cells)
 

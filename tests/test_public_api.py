@@ -21,7 +21,7 @@ PUBLIC = {
     # demand
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
-    "project_series", "spells",
+    "project_series", "spells", "episode_spells", "segments", "MoveModel",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
     "simulate_remaining",
@@ -32,7 +32,7 @@ PUBLIC = {
     "tornado",
     "plot_fan_chart", "plot_tornado",
     # SSDA903
-    "DEFAULT_PRICES", "place_category", "read_ssda903",
+    "DEFAULT_PRICES", "place_category", "read_ssda903", "read_ssda903_folder",
 }
 SUBPACKAGES = ["accrual", "budget", "datasets", "demand", "outturn", "records", "report",
                "scenarios", "simulation"]
