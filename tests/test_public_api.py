@@ -22,6 +22,7 @@ PUBLIC = {
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
     "project_series", "spells", "episode_spells", "segments", "MoveModel",
+    "line_starts",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
     "simulate_remaining",

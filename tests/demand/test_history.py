@@ -10,6 +10,7 @@ from forecastlib.demand import (
     default_history_start,
     durations,
     episode_spells,
+    line_starts,
     monthly_starts,
     segments,
     spells,
@@ -110,3 +111,18 @@ def test_monthly_starts_are_zero_filled_and_skip_incomplete_months():
     counts = monthly_starts(spells(placements), "2017-04-20", "2017-01-01")
     assert list(counts.columns.astype(str)) == ["2017-01", "2017-02", "2017-03"]
     assert counts.iloc[0].tolist() == [1, 0, 1]
+
+
+def test_a_second_package_beside_the_first_is_a_start_in_its_line_and_a_move_is_not():
+    placements = book(
+        {"client_id": "A", "start_date": "2016-01-01", "unit_cost": 100},
+        {"client_id": "A", "start_date": "2016-02-01", "unit_cost": 50, "category": "1:1"},
+        {"client_id": "B", "start_date": "2016-01-01", "end_date": "2016-01-31",
+         "unit_cost": 100},
+        {"client_id": "B", "start_date": "2016-02-01", "unit_cost": 50, "category": "IFA"},
+    )
+    starts = line_starts(placements)
+    assert sorted(zip(starts["client_id"], starts["category"])) == [
+        ("A", "1:1"), ("A", "Residential homes"), ("B", "Residential homes")]
+    add_on = segments(placements).set_index(["client_id", "category"]).loc[("A", "1:1")]
+    assert add_on["spell_start"] == pd.Timestamp("2016-01-01") and not add_on["moved"]

@@ -28,8 +28,8 @@ import pandas as pd
 from forecastlib.calendar import financial_year, fy_start
 from forecastlib.lines import LINE_KEYS
 
-__all__ = ["default_history_start", "durations", "episode_spells", "monthly_starts",
-           "segments", "spells"]
+__all__ = ["default_history_start", "durations", "episode_spells", "line_starts",
+           "monthly_starts", "segments", "spells"]
 
 _OPEN = np.iinfo(np.int64).max // 4
 _FAR = 10**6  # a day number later than any real date (year 4700), for open ends
@@ -195,6 +195,18 @@ def _add_ons(placements: pd.DataFrame, episodes: pd.DataFrame, segment_category:
         "end_date": _as_dates(stop),
         "moved": False, "to_category": "", "moved_in": False, "first_row": first,
     })
+
+
+def line_starts(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
+    """The starts of each line: every spell's first line, and every line a spell adds by
+    an overlapping episode (a second package beside the first); a move is not a start.
+
+    One row per start (the rows of :func:`segments` not entered by a move), with
+    ``service``, ``category``, ``client_id`` and ``start_date``: what
+    :func:`monthly_starts` counts and the price model's first prices come from.
+    """
+    table = segments(placements, gap_days=gap_days)
+    return table[~table["moved_in"].to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:

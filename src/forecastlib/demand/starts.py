@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial, Poisson
 
-from forecastlib.demand.history import default_history_start, monthly_starts, spells
+from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -166,7 +166,7 @@ class StartsModel:
             raise ValueError(f"unknown candidates {sorted(unknown)}; choose from {CANDIDATES}")
         history_start = (default_history_start(placements) if self.history_start is None
                          else self.history_start)
-        counts = monthly_starts(spells(placements), as_at, history_start)
+        counts = monthly_starts(line_starts(placements), as_at, history_start)
         return self.fit_counts(counts, exposure)
 
     def fit_counts(self, counts: pd.DataFrame, exposure: pd.DataFrame | None = None
