@@ -124,8 +124,13 @@ def main() -> None:
         print(f"{name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                       for k, v in figures.items()))
     by_category = cells.assign(error=(cells["mean"] - cells["truth"]).abs(),
-                               carried=(cells["carry_forward"] - cells["truth"]).abs())
-    print(by_category.groupby("category")[["truth", "error", "carried"]].mean().round(2))
+                               bias=cells["mean"] - cells["truth"],
+                               carried=(cells["carry_forward"] - cells["truth"]).abs(),
+                               held=(cells["lower"] <= cells["truth"])
+                               & (cells["truth"] <= cells["upper"]))
+    columns = ["truth", "error", "bias", "carried", "held"]
+    print(by_category.groupby("category")[columns].mean().round(2))
+    print(by_category.groupby("year")[columns].mean().round(2))
     print(f"{len(cells)} cells in {time.perf_counter() - began:.0f} s")
 
 
