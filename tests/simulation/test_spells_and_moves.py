@@ -165,3 +165,23 @@ def test_cutting_spells_into_yearly_uplift_episodes_changes_nothing(seed, shuffl
     cut = forecast_outturn(split, budget, as_at, simulations=200, seed=seed)
     np.testing.assert_allclose(cut.outturns, whole.outturns, rtol=1e-9, atol=1e-6)
     np.testing.assert_array_equal(cut.year_end_running, whole.year_end_running)
+
+
+def test_open_placements_are_aged_from_the_spell_and_capped_unless_past_the_cap():
+    placements = book(
+        {"client_id": "A", "start_date": "2015-04-01", "end_date": "2017-03-31",
+         "unit_cost": 700},
+        {"client_id": "A", "start_date": "2017-04-01", "unit_cost": 721},  # uplift
+        {"client_id": "B", "start_date": "2017-05-01", "unit_cost": 700},
+        {"client_id": "C", "start_date": "2017-05-01", "unit_cost": 700},
+    )
+    placements["latest_end_date"] = pd.to_datetime([None, "2017-12-31", None, "2017-01-01"])
+    as_at = np.datetime64("2017-10-31")
+    models = DemandModels.fit(placements, as_at, new_starts=False)
+    accrued = accrue(placements, as_at, year=2017)
+    _, offsets = remaining_grid(as_at, 2017)
+    (line, open_book), = open_books(placements, accrued, as_at, offsets, models.stays,
+                                    models.moves).items()
+    # ordered by client: A's age counts from 1 April 2015, not from the uplift
+    assert open_book.age.tolist() == [945.0, 184.0, 184.0]
+    assert open_book.last_day[0] == 61 and np.isinf(open_book.last_day[1:]).all()

@@ -192,7 +192,9 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
     cap = None
     if "latest_end_date" in rows:
         latest = rows["latest_end_date"].to_numpy(dtype="datetime64[D]")
-        cap = np.where(np.isnat(latest), np.inf, (latest - as_at).astype("int64"))
+        # a cap already passed by a placement still open: the history shows otherwise
+        cap = np.where(np.isnat(latest) | (latest < as_at), np.inf,
+                       (latest - as_at).astype("int64"))
     codes, lines = line_codes(rows)
     books = {}
     for code, line in enumerate(lines):  # one book per line, arrays inside
