@@ -185,3 +185,23 @@ def test_open_placements_are_aged_from_the_spell_and_capped_unless_past_the_cap(
     # ordered by client: A's age counts from 1 April 2015, not from the uplift
     assert open_book.age.tolist() == [945.0, 184.0, 184.0]
     assert open_book.last_day[0] == 61 and np.isinf(open_book.last_day[1:]).all()
+
+
+def test_new_placements_move_too_and_stop_costing_the_day_before():
+    from forecastlib.simulation.new_starts import NewStarts
+
+    pool = pd.DataFrame({"unit_cost": [700.0], "unit": ["week"], "units_per_week": [1.0],
+                         "weeks_per_year": [52.0], "income_per_week": [0.0]})
+    starts = NewStarts(np.array([1.0]), np.array([1.0]), MONTHS, pool, 0.0, 0.0,
+                       stats.expon(scale=1e9), move_rate=1 / 60)
+    counts = np.full((2000, 1), 1)
+    movers: list = []
+    paths, running = starts.simulate(counts, np.random.default_rng(1), movers=movers)
+    moved = movers[0]
+    # one start on day 1 in each simulation; a move on day M leaves M - 1 days here
+    share = moved["sim"].size / 2000
+    assert share == pytest.approx(1 - np.exp(-151 / 60), abs=0.03)
+    np.testing.assert_allclose(paths[moved["sim"], -1], 100.0 * (moved["day"] - 1))
+    assert (moved["age"] == 0).all() and running.sum() == 2000 - moved["sim"].size
+    still, _ = starts.simulate(counts, np.random.default_rng(1))  # no list: no moves
+    assert (still[:, -1] == 100.0 * 151).all()

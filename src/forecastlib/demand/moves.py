@@ -29,12 +29,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import _days, default_history_start, segments
+from forecastlib.demand.history import default_history_start, segments
 from forecastlib.lines import LINE_KEYS
 
 __all__ = ["MoveModel"]
 
 _RECORD_COLUMNS = ["unit_cost", "unit", "units_per_week", "weeks_per_year", "income_per_week"]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Day numbers of dates, open (``NaT``) as a day after any real one."""
+    dates = values.to_numpy(dtype="datetime64[D]")
+    return np.where(np.isnat(dates), np.iinfo(np.int64).max // 4, dates.astype("int64"))
 
 
 class MoveModel:

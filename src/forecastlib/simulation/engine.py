@@ -227,12 +227,12 @@ class _Entries:
 
 
 def _route(entries: _Entries, source: tuple, moves: MoveModel, seed: int | None,
-           round_: int, incoming: dict[tuple, list[_Entries]]) -> None:
+           chunk: int, incoming: dict[tuple, list[_Entries]]) -> None:
     """Send the spells leaving ``source`` to the lines they move to."""
     targets, shares = moves.destinations(source)
     if not targets or entries.sim.size == 0:
         return
-    rng = stream(seed, source, "moves", 1000 + round_)
+    rng = stream(seed, source, "moves", chunk)
     choice = np.searchsorted(np.cumsum(shares), rng.random(entries.sim.size) * shares.sum(),
                              side="right").clip(0, len(targets) - 1)
     for index, target in enumerate(targets):
@@ -262,19 +262,20 @@ def _entry_prices(line: tuple, day: np.ndarray, models: DemandModels,
 def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
                     offsets: np.ndarray, simulations: int, seed: int | None,
                     position: dict[tuple, int], paths: np.ndarray, running: np.ndarray,
-                    extra: np.ndarray) -> int:
+                    extra: np.ndarray, kind: int = 0) -> int:
     """Follow moved spells line to line until the year ends; returns the moves made.
 
     Each receiving line pays from the move day at a price drawn from its own price
     records, for the rest of the spell: the spell's end is drawn from the receiving
     line's length of stay conditioned on the spell's age, and it may move again.
-    ``extra`` (lines x simulations) collects the moved spells' year-end cost.
+    ``extra`` (lines x simulations) collects the moved spells' year-end cost. ``kind``
+    keys the random streams (0: open placements' moves, 1: new placements' moves).
     """
     moves = models.moves
     incoming: dict[tuple, list[_Entries]] = {}
     total = 0
     for source in sorted(movers):
-        _route(movers[source], source, moves, seed, 0, incoming)
+        _route(movers[source], source, moves, seed, 1000 + 10_000 * kind, incoming)
         total += movers[source].sim.size
     for round_ in range(1, MOVE_ROUNDS + 1):
         if not incoming:
@@ -282,7 +283,7 @@ def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
         arriving, incoming = incoming, {}
         for line in sorted(arriving):
             entries = _Entries.join(arriving[line])
-            rng = stream(seed, line, "moves", 2000 + round_)
+            rng = stream(seed, line, "moves", 2000 + round_ + 10_000 * kind)
             daily = _entry_prices(line, entries.day.astype(float), models, rng)
             line_paths, line_running, moved, day = simulate_segments(
                 models.stays.distribution(line), entries.sim, daily, entries.age,
@@ -294,7 +295,7 @@ def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
             if moved.size and round_ < MOVE_ROUNDS:
                 total += moved.size
                 _route(_Entries(entries.sim[moved], entries.age[moved], day, entries.cap[moved]),
-                       line, moves, seed, round_, incoming)
+                       line, moves, seed, 1000 + round_ + 10_000 * kind, incoming)
     return total
 
 
@@ -314,11 +315,54 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
             continue
         prepared[line] = NewStarts(first, last, offsets, prices.pools_[line],
                                    prices.inflation_[line[0]], prices.jitter,
-                                   models.stays.distribution(line))
+                                   models.stays.distribution(line),
+                                   models.moves.rate(line) if models.moves is not None else 0.0)
     if missing:
         notes.append(f"{len(missing)} lines have no prices to learn from, so no new starts "
                      "are projected for them.")
     return prepared, future
+
+
+def _new_entries(parts: dict[tuple, list[dict]]) -> dict[tuple, _Entries]:
+    entries = {}
+    for line, found in parts.items():
+        if found and sum(part["sim"].size for part in found):
+            sim = np.concatenate([part["sim"] for part in found])
+            entries[line] = _Entries(sim, np.concatenate([part["age"] for part in found]),
+                                     np.concatenate([part["day"] for part in found]),
+                                     np.full(sim.size, np.inf))
+    return entries
+
+
+def _follow_moves(movers: dict[tuple, _Entries], new_movers: tuple[dict, dict],
+                  models: DemandModels, offsets: np.ndarray, simulations: int,
+                  seed: int | None, lines: list[tuple], paths: np.ndarray,
+                  running: np.ndarray, process_only: np.ndarray) -> int:
+    """Simulate the moves of open and of new placements; returns the moves made.
+
+    The plug-in new starts (``process_only``) move by the same streams as the drawn ones,
+    as their prices and stays do.
+    """
+    if models.moves is None:
+        return 0
+    position = {line: k for k, line in enumerate(lines)}
+    count = len(lines)
+    made = 0
+    if movers:
+        moved_cost = np.zeros((count, simulations))
+        made += _simulate_moves(movers, models, offsets, simulations, seed, position, paths,
+                                running, moved_cost)
+        process_only += moved_cost
+    drawn, plug = _new_entries(new_movers[0]), _new_entries(new_movers[1])
+    if drawn:
+        made += _simulate_moves(drawn, models, offsets, simulations, seed, position, paths,
+                                running, np.zeros((count, simulations)), kind=1)
+    if plug:
+        plug_cost = np.zeros((count, simulations))
+        _simulate_moves(plug, models, offsets, simulations, seed, position,
+                        np.zeros_like(paths), np.zeros_like(running), plug_cost, kind=1)
+        process_only += plug_cost
+    return made
 
 
 def simulate_remaining(
@@ -366,7 +410,7 @@ def simulate_remaining(
     notes: list[str] = []
     new, start_months = _new_starts(models, as_at_day, months, offsets, notes)
     receiving = (set(models.moves.destinations_.columns) if models.moves is not None
-                 and any(book.move_rate > 0 for book in books.values()) else set())
+                 else set())
     lines = sorted(set(books) | set(new) | {tuple(line) for line in receiving})
     count, grid = len(lines), len(offsets)
     paths = np.zeros((count, simulations, grid))
@@ -386,6 +430,7 @@ def simulate_remaining(
             counts = start_changes.move(counts, start_lines, seed)
             plug_counts = start_changes.move(plug_counts, start_lines, seed)
     movers: dict[tuple, _Entries] = {}
+    new_movers: tuple[dict, dict] = ({}, {})  # new placements moving: drawn, plug-in
     for position, line in enumerate(lines):
         if line in books:
             book = books[line]
@@ -400,21 +445,20 @@ def simulate_remaining(
         process_only[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)
-            new_paths, new_running = new[line].simulate(counts[index],
-                                                        stream(seed, line, "prices"))
+            new_paths, new_running = new[line].simulate(
+                counts[index], stream(seed, line, "prices"),
+                movers=new_movers[0].setdefault(line, []))
             paths[position] += new_paths
             running[position] += new_running
             if grid:  # the same price and stay streams, with counts at fitted parameters
-                plug_paths, _ = new[line].simulate(plug_counts[index],
-                                                   stream(seed, line, "prices"), totals_only=True)
+                plug_paths, _ = new[line].simulate(
+                    plug_counts[index], stream(seed, line, "prices"), totals_only=True,
+                    movers=new_movers[1].setdefault(line, []))
                 process_only[position] += plug_paths[:, -1]
-    if movers:
-        moved_cost = np.zeros((count, simulations))
-        made = _simulate_moves(movers, models, offsets, simulations, seed,
-                               {line: k for k, line in enumerate(lines)}, paths, running,
-                               moved_cost)
-        process_only += moved_cost
-        notes.append(f"Open placements may move between lines before year-end "
+    made = _follow_moves(movers, new_movers, models, offsets, simulations, seed, lines,
+                         paths, running, process_only)
+    if made:
+        notes.append(f"Placements may move between lines before year-end "
                      f"({made / simulations:.1f} moves a simulation on average), each "
                      "receiving line paying from the move day.")
     simulated = SimulatedOutturn(

@@ -42,6 +42,8 @@ class NewStarts:
         Log-normal smoothing of resampled prices.
     distribution : scipy frozen distribution
         Length of stay in days.
+    move_rate : float
+        Hazard of moving to another line, per day (0: new placements stay in the line).
     """
 
     month_first_days: np.ndarray
@@ -51,14 +53,19 @@ class NewStarts:
     inflation: float
     jitter: float
     distribution: stats.rv_continuous
+    move_rate: float = 0.0
 
     def simulate(self, counts: np.ndarray, rng: np.random.Generator,
-                 totals_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                 totals_only: bool = False, movers: list | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """Cost paths and year-end placements of new starts, for counts ``(sims, months)``.
 
         Returns ``paths`` (sims x remaining months, cumulative cost to each month-end;
         with ``totals_only`` just the year-end column) and ``running`` (new placements
-        still in placement on the last day).
+        still in placement on the last day). With a ``move_rate`` and a ``movers``
+        list, a new placement may move to another line first (an exponential wait, as
+        for open placements): it stops costing here the day before, and its simulation,
+        move day and spell age at ``as_at`` are appended to ``movers``.
         """
         simulations = counts.shape[0]
         horizon = float(self.month_ends[-1])
@@ -86,6 +93,13 @@ class NewStarts:
                           - terms.income_per_week[pick] / 7.0)
         stay = np.maximum(np.ceil(inverse_survival(self.distribution, rng.random(start.size))), 1)
         last = start + stay - 1
+        if self.move_rate > 0 and movers is not None:  # a move may come first
+            move_day = start - 1 + np.maximum(
+                np.ceil(-np.log1p(-rng.random(start.size)) / self.move_rate), 1)
+            moved = (move_day <= last) & (move_day <= horizon)
+            last = np.where(moved, move_day - 1, last)
+            movers.append({"sim": sim[moved], "day": move_day[moved],
+                           "age": 1.0 - start[moved]})
         for index, month_end in enumerate(grid):
             days = np.clip(np.minimum(last, month_end) - start + 1, 0, None)
             paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
