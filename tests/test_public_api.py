@@ -22,7 +22,8 @@ PUBLIC = {
     # demand
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
-    "project_series", "spells",
+    "project_series", "spells", "episode_spells", "segments", "MoveModel",
+    "line_starts",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
     "simulate_remaining",
@@ -38,7 +39,7 @@ PUBLIC = {
     "committee_pack", "cumulative_actuals", "format_movement", "movement", "movement_to_csv",
     "movement_to_json_dict", "plot_variance", "plot_waterfall", "year_end_counts",
     # SSDA903
-    "DEFAULT_PRICES", "place_category", "read_ssda903",
+    "DEFAULT_PRICES", "place_category", "read_ssda903", "read_ssda903_folder",
 }
 SUBPACKAGES = ["accrual", "budget", "datasets", "demand", "outturn", "records", "report",
                "scenarios", "simulation", "whatif"]

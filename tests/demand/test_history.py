@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 from builders import book
 
-from forecastlib.demand import default_history_start, durations, monthly_starts, spells
+from forecastlib.demand import (
+    default_history_start,
+    durations,
+    episode_spells,
+    line_starts,
+    monthly_starts,
+    segments,
+    spells,
+)
 
 
 def test_price_change_episodes_join_into_one_spell_but_gaps_do_not():
@@ -21,10 +29,60 @@ def test_price_change_episodes_join_into_one_spell_but_gaps_do_not():
         {"client_id": "A", "start_date": "2016-07-01", "unit_cost": 50, "category": "IFA"},
     )
     table = spells(placements)
-    assert len(table) == 4
-    a = table[(table["client_id"] == "A") & (table["category"] == "Residential homes")].iloc[0]
-    assert a["episodes"] == 2 and pd.isna(a["end_date"])
+    assert len(table) == 3  # A's concurrent IFA episode overlaps: same spell, not a move
+    a = table[table["client_id"] == "A"].iloc[0]
+    assert a["episodes"] == 3 and pd.isna(a["end_date"])
+    assert (a["moves"], a["overlaps"]) == (0, 1)
     assert str(a["start_date"].date()) == "2016-01-01"
+
+
+def test_a_change_of_category_inside_a_spell_is_a_move_not_a_start():
+    placements = book(
+        {"client_id": "A", "start_date": "2016-01-01", "end_date": "2016-03-31",
+         "unit_cost": 100},
+        {"client_id": "A", "start_date": "2016-03-31", "end_date": "2016-06-30",
+         "unit_cost": 50, "category": "IFA"},  # SSDA903 style: starts on the end day
+        {"client_id": "A", "start_date": "2016-07-01", "unit_cost": 55, "category": "IFA"},
+        {"client_id": "A", "start_date": "2017-01-01", "unit_cost": 55,
+         "service": "SEN Placements"},  # another service: its own spell
+    )
+    table = spells(placements)
+    assert len(table) == 2
+    lac = table[table["service"] == "LAC Placements"].iloc[0]
+    assert (lac["category"], lac["episodes"], lac["moves"]) == ("Residential homes", 3, 1)
+    episodes = episode_spells(placements)
+    assert episodes["moved_in"].tolist() == [False, True, False, False]
+    assert (episodes["spell_start"].iloc[:3] == pd.Timestamp("2016-01-01")).all()
+    assert str(episodes["segment_start"].iloc[2].date()) == "2016-03-31"
+    parts = segments(placements)
+    lac_parts = parts[parts["service"] == "LAC Placements"]
+    assert lac_parts["category"].tolist() == ["Residential homes", "IFA"]
+    assert lac_parts["moved"].tolist() == [True, False]
+    assert lac_parts["to_category"].tolist() == ["IFA", ""]
+    assert str(lac_parts["end_date"].iloc[0].date()) == "2016-03-30"  # the day before
+    # monthly starts count the spell once, in the line it started in
+    counts = monthly_starts(spells(placements), "2016-12-31", "2016-01-01")
+    assert counts.to_numpy().sum() == 1
+    # on the spell's clock: the IFA segment is at risk from spell age 90 (entry), open
+    stays = durations(parts, "2016-12-31", "2015-04-01").set_index("category")
+    assert stays.loc["IFA", "entry"] == 90 and not stays.loc["IFA", "event"]
+    assert stays.loc["IFA", "duration"] == 366  # 2016 is a leap year: spell age by as_at
+    assert stays.loc["Residential homes", "duration"] == 90
+    assert not stays.loc["Residential homes", "event"]  # censored by the move
+
+
+def test_one_spell_no_episode_and_unordered_rows():
+    one = book({"client_id": "Z", "start_date": "2016-05-01", "unit_cost": 1})
+    assert len(spells(one.iloc[:0])) == 0 and len(segments(one.iloc[:0])) == 0
+    assert spells(one)["episodes"].tolist() == [1]
+    shuffled = book(
+        {"client_id": "A", "start_date": "2016-07-01", "unit_cost": 2, "category": "IFA"},
+        {"client_id": "A", "start_date": "2016-01-01", "end_date": "2016-06-30",
+         "unit_cost": 1},
+    )
+    episodes = episode_spells(shuffled)
+    assert episodes["moved_in"].tolist() == [True, False]
+    assert episodes.index.equals(shuffled.index)
 
 
 def test_durations_censor_open_spells_and_truncate_old_ones():
@@ -53,3 +111,18 @@ def test_monthly_starts_are_zero_filled_and_skip_incomplete_months():
     counts = monthly_starts(spells(placements), "2017-04-20", "2017-01-01")
     assert list(counts.columns.astype(str)) == ["2017-01", "2017-02", "2017-03"]
     assert counts.iloc[0].tolist() == [1, 0, 1]
+
+
+def test_a_second_package_beside_the_first_is_a_start_in_its_line_and_a_move_is_not():
+    placements = book(
+        {"client_id": "A", "start_date": "2016-01-01", "unit_cost": 100},
+        {"client_id": "A", "start_date": "2016-02-01", "unit_cost": 50, "category": "1:1"},
+        {"client_id": "B", "start_date": "2016-01-01", "end_date": "2016-01-31",
+         "unit_cost": 100},
+        {"client_id": "B", "start_date": "2016-02-01", "unit_cost": 50, "category": "IFA"},
+    )
+    starts = line_starts(placements)
+    assert sorted(zip(starts["client_id"], starts["category"])) == [
+        ("A", "1:1"), ("A", "Residential homes"), ("B", "Residential homes")]
+    add_on = segments(placements).set_index(["client_id", "category"]).loc[("A", "1:1")]
+    assert add_on["spell_start"] == pd.Timestamp("2016-01-01") and not add_on["moved"]

@@ -71,9 +71,17 @@ def parse_as_at(text: str, option: str = "--as-at") -> np.datetime64:
     raise UsageError(f"{option}: value {text!r}: expected a date as YYYY-MM-DD or DD/MM/YYYY")
 
 
-def add_inputs(parser: argparse.ArgumentParser, *, actuals: bool) -> None:
-    """The placements, budget, (actuals) and as-at options."""
-    parser.add_argument("--placements", required=True, type=Path, metavar="FILE")
+def add_inputs(parser: argparse.ArgumentParser, *, actuals: bool, ssda903: bool = False
+               ) -> None:
+    """The placements (or, with ``ssda903``, an SSDA903 folder instead), budget,
+    (actuals) and as-at options."""
+    if ssda903:
+        record = parser.add_mutually_exclusive_group(required=True)
+        record.add_argument("--placements", type=Path, metavar="FILE")
+        record.add_argument("--ssda903", type=Path, metavar="FOLDER",
+                            help="yearly SSDA903 returns (YYYY-episodes.csv, YYYY-header.csv)")
+    else:
+        parser.add_argument("--placements", required=True, type=Path, metavar="FILE")
     parser.add_argument("--budget", required=True, type=Path, metavar="FILE")
     if actuals:
         parser.add_argument("--actuals", type=Path, metavar="FILE")

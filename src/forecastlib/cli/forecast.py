@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from forecastlib.cli.common import CommandOutput, add_inputs, check_as_at, parse_as_at, render
+from forecastlib.cli.common import (
+    CommandOutput,
+    add_inputs,
+    check_as_at,
+    parse_as_at,
+    render,
+)
 from forecastlib.cli.outputs import (
     add_pack_options,
     add_policy_options,
@@ -15,7 +21,13 @@ from forecastlib.cli.outputs import (
 )
 from forecastlib.datasets import load_sample
 from forecastlib.outturn import forecast_outturn
-from forecastlib.records import read_actuals, read_budget, read_placements
+from forecastlib.records import (
+    read_actuals,
+    read_budget,
+    read_placements,
+    read_ssda903_folder,
+    read_table,
+)
 from forecastlib.scenarios import load_scenario, merge_scenarios
 
 __all__ = ["register"]
@@ -55,7 +67,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     forecast = commands.add_parser("forecast", help="forecast the outturn of your files",
                                    epilog=FORECAST_EXAMPLES,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_inputs(forecast, actuals=True)
+    add_inputs(forecast, actuals=True, ssda903=True)
+    forecast.add_argument("--ssda903-mapping", type=Path, metavar="FILE",
+                          help="CSV of code (PLACE or PLACE/PLACE_PROVIDER), category")
+    forecast.add_argument("--ssda903-prices", type=Path, metavar="FILE",
+                          help="CSV of category, weekly_price")
     forecast.add_argument("--simulations", type=int, default=10_000, metavar="N")
     forecast.add_argument("--seed", type=int, default=None, metavar="N")
     forecast.add_argument("--interval", type=float, default=0.8)
@@ -78,7 +94,8 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
         if args.scenario else None
     as_at = parse_as_at(args.as_at)
     policy = policy_from_args(args)
-    placements = read_placements(args.placements)
+    placements = (read_placements(args.placements) if args.ssda903 is None else
+                  read_ssda903_folder(args.ssda903, **ssda903_options(args)))
     check_as_at(placements, as_at)
     budget = read_budget(args.budget)
     actuals = read_actuals(args.actuals) if args.actuals is not None else None
@@ -91,6 +108,26 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
         def base() -> tuple[str, object]:
             return scenario.name, forecast_outturn(placements, budget, as_at, **options)
     return _finish(args, result, placements, budget, actuals, policy, base=base)
+
+
+
+def ssda903_options(args: argparse.Namespace) -> dict:
+    """The ``mapping`` and ``prices`` overrides of ``--ssda903-mapping``/``--ssda903-prices``
+    (two-column CSV files with a header row)."""
+    options = {}
+    for option, key, value in ((args.ssda903_mapping, "mapping", str),
+                               (args.ssda903_prices, "prices", float)):
+        if option is None:
+            continue
+        table, label = read_table(option)
+        if table.shape[1] != 2:
+            raise UsageError(f"{label}: expected two columns, found {table.shape[1]}")
+        try:
+            options[key] = {str(k).strip(): value(str(v).strip())
+                            for k, v in table.itertuples(index=False)}
+        except ValueError as error:
+            raise UsageError(f"{label}: {error}") from None
+    return options
 
 
 def run_demo(args: argparse.Namespace) -> CommandOutput:

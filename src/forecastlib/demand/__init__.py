@@ -1,7 +1,16 @@
 """Demand: new starts, lengths of stay and prices learnt from the placement history."""
 
 from forecastlib.demand.backtest import cross_validation, evaluate
-from forecastlib.demand.history import default_history_start, durations, monthly_starts, spells
+from forecastlib.demand.history import (
+    default_history_start,
+    durations,
+    episode_spells,
+    line_starts,
+    monthly_starts,
+    segments,
+    spells,
+)
+from forecastlib.demand.moves import MoveModel
 from forecastlib.demand.prices import PriceModel
 from forecastlib.demand.series import ProjectionWarning, project_series
 from forecastlib.demand.starts import StartsModel
@@ -10,14 +19,18 @@ from forecastlib.demand.survival import FAMILIES, LengthOfStayModel
 __all__ = [
     "FAMILIES",
     "LengthOfStayModel",
+    "MoveModel",
     "PriceModel",
     "ProjectionWarning",
     "StartsModel",
     "cross_validation",
     "default_history_start",
     "durations",
+    "episode_spells",
     "evaluate",
+    "line_starts",
     "monthly_starts",
     "project_series",
+    "segments",
     "spells",
 ]

@@ -20,7 +20,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from forecastlib.accrual.rates import price_terms
-from forecastlib.demand.history import spells
+from forecastlib.demand.history import line_starts
 from forecastlib.lines import LINE_KEYS
 
 __all__ = ["PriceModel"]
@@ -81,7 +81,7 @@ class PriceModel:
     def fit(self, placements: pd.DataFrame, as_at: object) -> PriceModel:
         """Build each line's price pool; returns ``self``."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        spell_table = spells(placements)
+        spell_table = line_starts(placements)
         first = placements.iloc[_first_rows(placements, spell_table)].copy()
         first["weekly_cost"] = price_terms(first).weekly_cost
         first["years_before"] = (

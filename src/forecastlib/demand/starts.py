@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import default_history_start, monthly_starts, spells
+from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
 from forecastlib.demand.shocks import CommonShock
 from forecastlib.demand.stacking import Stacker, drift_variance
 from forecastlib.demand.start_candidates import (
@@ -166,7 +166,7 @@ class StartsModel:
         """
         history_start = (default_history_start(placements) if self.history_start is None
                          else self.history_start)
-        spell_table = spells(placements)
+        spell_table = line_starts(placements)
         counts = monthly_starts(spell_table, as_at, history_start)
         bulk = bulk_loads(spell_table, counts.columns, self.bulk_min, self.bulk_ratio)
         return self._fit_table(counts, exposure, bulk)

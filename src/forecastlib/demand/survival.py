@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from forecastlib.demand.history import default_history_start, durations, spells
+from forecastlib.demand.history import default_history_start, durations, segments
 from forecastlib.lines import LINE_KEYS
 
 __all__ = ["FAMILIES", "LengthOfStayModel"]
@@ -196,7 +196,7 @@ class LengthOfStayModel:
             self.history_start_ = self.as_at_
         else:
             self.history_start_ = default_history_start(placements)
-        table = durations(spells(placements), self.as_at_, self.history_start_)
+        table = durations(segments(placements), self.as_at_, self.history_start_)
         pooled: dict[object, _Fit] = {}
         rows, self.survival_ = {}, {}
         with warnings.catch_warnings():

@@ -8,7 +8,12 @@ from forecastlib.records.schema import (
     BudgetRecord,
     PlacementRecord,
 )
-from forecastlib.records.ssda903 import DEFAULT_PRICES, place_category, read_ssda903
+from forecastlib.records.ssda903 import (
+    DEFAULT_PRICES,
+    place_category,
+    read_ssda903,
+    read_ssda903_folder,
+)
 from forecastlib.records.validate import validate_table
 
 __all__ = [
@@ -22,6 +27,7 @@ __all__ = [
     "place_category",
     "read_placements",
     "read_ssda903",
+    "read_ssda903_folder",
     "reconcile_line_names",
     "read_table",
     "validate_table",

@@ -29,10 +29,11 @@ from scipy import stats
 from forecastlib.accrual.engine import accrue, open_without_end, resolve_year
 from forecastlib.accrual.rates import price_terms
 from forecastlib.calendar import fy_end, month_ends, overlap_days
-from forecastlib.demand import LengthOfStayModel, PriceModel, StartsModel
+from forecastlib.demand import LengthOfStayModel, MoveModel, PriceModel, StartsModel
+from forecastlib.demand.history import episode_spells
 from forecastlib.lines import line_codes
 from forecastlib.simulation.new_starts import NewStarts
-from forecastlib.simulation.open_book import OpenBook
+from forecastlib.simulation.open_book import OpenBook, simulate_segments
 from forecastlib.streams import stream
 
 __all__ = [
@@ -69,17 +70,20 @@ class DemandModels:
     stays: LengthOfStayModel
     starts: StartsModel | None = None
     prices: PriceModel | None = None
+    moves: MoveModel | None = None
 
     @classmethod
     def fit(cls, placements: pd.DataFrame, as_at: object, new_starts: bool = True
             ) -> DemandModels:
-        """Fit lengths of stay (and, for new starts, starts and prices) to the record."""
+        """Fit lengths of stay and moves between lines (and, for new starts, starts
+        and prices) to the record."""
         stays = LengthOfStayModel().fit(placements, as_at)
+        moves = MoveModel().fit(placements, as_at)
         history = placements["start_date"] <= pd.Timestamp(np.datetime64(as_at, "D"))
         if not new_starts or not history.any():  # no start by as_at: no rate to learn
-            return cls(stays)
+            return cls(stays, moves=moves)
         return cls(stays, StartsModel().fit(placements, as_at),
-                   PriceModel().fit(placements, as_at))
+                   PriceModel().fit(placements, as_at), moves)
 
 
 @dataclass
@@ -166,7 +170,8 @@ def remaining_grid(as_at: np.datetime64, year: int) -> tuple[pd.PeriodIndex, np.
 def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
                 offsets: np.ndarray) -> pd.DataFrame:
     """Exact remaining cost of placements with a known end, per line and month-end."""
-    known = ~open_without_end(accrued)
+    # (an open episode with no day left this year, one starting after it, costs nothing)
+    known = ~open_without_end(accrued) & accrued["effective_end"].notna().to_numpy()
     rows = placements[known]
     codes, lines = line_codes(rows)
     if len(rows) == 0 or len(offsets) == 0:
@@ -187,26 +192,138 @@ _NEVER_ENDS = stats.expon(scale=np.inf)
 
 
 def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
-               offsets: np.ndarray, stays: LengthOfStayModel) -> dict[tuple, OpenBook]:
-    """One :class:`OpenBook` per line of the open placements with no known end."""
+               offsets: np.ndarray, stays: LengthOfStayModel, moves: MoveModel | None = None
+               ) -> dict[tuple, OpenBook]:
+    """One :class:`OpenBook` per line of the open placements with no known end.
+
+    Placements are aged from their **spell's** start (a re-priced or moved placement is
+    not new), ordered by client and spell (so draws are keyed by spells, not by how
+    they were cut into episodes), and carry their line's move hazard and, where the
+    record has a ``latest_end_date`` column (an 18th birthday), that cap.
+    """
     open_rows = open_without_end(accrued)
     rows = placements[open_rows]
     if rows.empty:
         return {}
+    spell_start = episode_spells(placements)["spell_start"].to_numpy(
+        dtype="datetime64[D]")[open_rows]
+    start = rows["start_date"].to_numpy(dtype="datetime64[D]")
+    order = np.lexsort((start, spell_start, pd.factorize(rows["client_id"], sort=True)[0]))
+    rows, spell_start, start = rows.iloc[order], spell_start[order], start[order]
     terms = price_terms(rows)
     daily = terms.cost_numerator / terms.cost_denominator - terms.income_per_week / 7.0
-    age = (as_at - rows["start_date"].to_numpy(dtype="datetime64[D]")).astype("int64") + 1
+    age = (as_at - spell_start).astype("int64") + 1
+    delay = np.maximum((start - as_at).astype("int64") - 1, 0).astype(float)
+    cap = None
+    if "latest_end_date" in rows:
+        latest = rows["latest_end_date"].to_numpy(dtype="datetime64[D]")
+        # a cap already passed by a placement still open: the history shows otherwise
+        cap = np.where(np.isnat(latest) | (latest < as_at), np.inf,
+                       (latest - as_at).astype("int64"))
     codes, lines = line_codes(rows)
     books = {}
     for code, line in enumerate(lines):  # one book per line, arrays inside
         mask = codes == code
-        fitted = tuple(line) in stays.fits_.index
+        key = tuple(line)
         # With no length of stay learnt anywhere (no spell started by as_at), an open
         # placement is committed to year-end: the deterministic outturn's basis.
-        distribution = (stays.distribution(tuple(line)) if fitted else _NEVER_ENDS)
-        books[tuple(line)] = OpenBook(daily[mask], age[mask].astype(float), distribution,
-                                      offsets)
+        distribution = stays.distribution(key) if key in stays.fits_.index else _NEVER_ENDS
+        books[key] = OpenBook(daily[mask], age[mask].astype(float), distribution, offsets,
+                              offsets=delay[mask], cap=None if cap is None else cap[mask],
+                              move_rate=moves.rate(key) if moves is not None else 0.0)
     return books
+
+
+#: Rounds of moves followed within the year (a spell moving more often is rare).
+MOVE_ROUNDS = 24
+
+
+@dataclass
+class _Entries:
+    """Spells entering a line by a move, each in one simulation."""
+
+    sim: np.ndarray
+    age: np.ndarray
+    day: np.ndarray
+    cap: np.ndarray
+
+    @staticmethod
+    def join(parts: list[_Entries]) -> _Entries:
+        return _Entries(*(np.concatenate([getattr(p, name) for p in parts])
+                          for name in ("sim", "age", "day", "cap")))
+
+
+def _route(entries: _Entries, source: tuple, moves: MoveModel, seed: int | None,
+           chunk: int, incoming: dict[tuple, list[_Entries]]) -> None:
+    """Send the spells leaving ``source`` to the lines they move to."""
+    targets, shares = moves.destinations(source)
+    if not targets or entries.sim.size == 0:
+        return
+    rng = stream(seed, source, "moves", chunk)
+    choice = np.searchsorted(np.cumsum(shares), rng.random(entries.sim.size) * shares.sum(),
+                             side="right").clip(0, len(targets) - 1)
+    for index, target in enumerate(targets):
+        pick = choice == index
+        if pick.any():
+            incoming.setdefault(target, []).append(_Entries(
+                entries.sim[pick], entries.age[pick], entries.day[pick], entries.cap[pick]))
+
+
+def _entry_prices(line: tuple, day: np.ndarray, models: DemandModels,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Net daily price of spells moving into ``line`` on ``day`` (days after as_at)."""
+    prices = models.prices
+    if prices is not None and line in prices.pools_:
+        pool, inflation, jitter = prices.pools_[line], prices.inflation_[line[0]], prices.jitter
+    else:
+        pool, inflation, jitter = models.moves.pools_[line], 0.0, 0.0
+    terms = price_terms(pool)
+    pick = rng.integers(0, len(pool), day.size)
+    factor = np.exp(day * (np.log1p(inflation) / 365.25))
+    if jitter:
+        factor = factor * np.exp(rng.normal(-jitter**2 / 2, jitter, day.size))
+    return factor * (terms.cost_numerator[pick] / terms.cost_denominator[pick]
+                     - terms.income_per_week[pick] / 7.0)
+
+
+def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
+                    offsets: np.ndarray, simulations: int, seed: int | None,
+                    position: dict[tuple, int], paths: np.ndarray, running: np.ndarray,
+                    extra: np.ndarray, kind: int = 0) -> int:
+    """Follow moved spells line to line until the year ends; returns the moves made.
+
+    Each receiving line pays from the move day at a price drawn from its own price
+    records, for the rest of the spell: the spell's end is drawn from the receiving
+    line's length of stay conditioned on the spell's age, and it may move again.
+    ``extra`` (lines x simulations) collects the moved spells' year-end cost. ``kind``
+    keys the random streams (0: open placements' moves, 1: new placements' moves).
+    """
+    moves = models.moves
+    incoming: dict[tuple, list[_Entries]] = {}
+    total = 0
+    for source in sorted(movers):
+        _route(movers[source], source, moves, seed, 1000 + 10_000 * kind, incoming)
+        total += movers[source].sim.size
+    for round_ in range(1, MOVE_ROUNDS + 1):
+        if not incoming:
+            break
+        arriving, incoming = incoming, {}
+        for line in sorted(arriving):
+            entries = _Entries.join(arriving[line])
+            rng = stream(seed, line, "moves", 2000 + round_ + 10_000 * kind)
+            daily = _entry_prices(line, entries.day.astype(float), models, rng)
+            line_paths, line_running, moved, day = simulate_segments(
+                models.stays.distribution(line), entries.sim, daily, entries.age,
+                entries.day - 1.0, entries.cap, moves.rate(line), offsets, rng, simulations)
+            row = position[line]
+            paths[row] += line_paths
+            running[row] += line_running
+            extra[row] += line_paths[:, -1]
+            if moved.size and round_ < MOVE_ROUNDS:
+                total += moved.size
+                _route(_Entries(entries.sim[moved], entries.age[moved], day, entries.cap[moved]),
+                       line, moves, seed, 1000 + round_ + 10_000 * kind, incoming)
+    return total
 
 
 def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodIndex,
@@ -225,11 +342,54 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
             continue
         prepared[line] = NewStarts(first, last, offsets, prices.pools_[line],
                                    prices.inflation_[line[0]], prices.jitter,
-                                   models.stays.distribution(line))
+                                   models.stays.distribution(line),
+                                   models.moves.rate(line) if models.moves is not None else 0.0)
     if missing:
         notes.append(f"{len(missing)} lines have no prices to learn from, so no new starts "
                      "are projected for them.")
     return prepared, future
+
+
+def _new_entries(parts: dict[tuple, list[dict]]) -> dict[tuple, _Entries]:
+    entries = {}
+    for line, found in parts.items():
+        if found and sum(part["sim"].size for part in found):
+            sim = np.concatenate([part["sim"] for part in found])
+            entries[line] = _Entries(sim, np.concatenate([part["age"] for part in found]),
+                                     np.concatenate([part["day"] for part in found]),
+                                     np.full(sim.size, np.inf))
+    return entries
+
+
+def _follow_moves(movers: dict[tuple, _Entries], new_movers: tuple[dict, dict],
+                  models: DemandModels, offsets: np.ndarray, simulations: int,
+                  seed: int | None, lines: list[tuple], paths: np.ndarray,
+                  running: np.ndarray, process_only: np.ndarray) -> int:
+    """Simulate the moves of open and of new placements; returns the moves made.
+
+    The plug-in new starts (``process_only``) move by the same streams as the drawn ones,
+    as their prices and stays do.
+    """
+    if models.moves is None:
+        return 0
+    position = {line: k for k, line in enumerate(lines)}
+    count = len(lines)
+    made = 0
+    if movers:
+        moved_cost = np.zeros((count, simulations))
+        made += _simulate_moves(movers, models, offsets, simulations, seed, position, paths,
+                                running, moved_cost)
+        process_only += moved_cost
+    drawn, plug = _new_entries(new_movers[0]), _new_entries(new_movers[1])
+    if drawn:
+        made += _simulate_moves(drawn, models, offsets, simulations, seed, position, paths,
+                                running, np.zeros((count, simulations)), kind=1)
+    if plug:
+        plug_cost = np.zeros((count, simulations))
+        _simulate_moves(plug, models, offsets, simulations, seed, position,
+                        np.zeros_like(paths), np.zeros_like(running), plug_cost, kind=1)
+        process_only += plug_cost
+    return made
 
 
 def simulate_remaining(
@@ -273,7 +433,7 @@ def simulate_remaining(
     known_running = pd.Series(np.bincount(codes, weights=known_mask & still_running & started,
                                           minlength=len(all_lines)), index=all_lines)
 
-    books = open_books(placements, accrued, as_at_day, offsets, models.stays)
+    books = open_books(placements, accrued, as_at_day, offsets, models.stays, models.moves)
     notes: list[str] = []
     unlearnt = sum(len(book.daily) for book in books.values() if book.distribution is _NEVER_ENDS)
     if unlearnt:
@@ -281,7 +441,9 @@ def simulate_remaining(
                      "learn from (no spell started by the as-at date): they are taken to run "
                      "to year-end.")
     new, start_months = _new_starts(models, as_at_day, months, offsets, notes)
-    lines = sorted(set(books) | set(new))
+    receiving = (set(models.moves.destinations_.columns) if models.moves is not None
+                 else set())
+    lines = sorted(set(books) | set(new) | {tuple(line) for line in receiving})
     count, grid = len(lines), len(offsets)
     paths = np.zeros((count, simulations, grid))
     process_only = np.zeros((count, simulations))
@@ -300,25 +462,39 @@ def simulate_remaining(
             counts = start_changes.move(counts, start_lines, seed)
             plug_counts = start_changes.move(plug_counts, start_lines, seed)
     progress = _PROGRESS.get()
+    movers: dict[tuple, _Entries] = {}
+    new_movers: tuple[dict, dict] = ({}, {})  # new placements moving: drawn, plug-in
     for position, line in enumerate(lines):
         if progress is not None:
             progress(position, count)
         if line in books:
             book = books[line]
             expected_open[line] = book.expected_cost()
-            book_paths, book_running = book.simulate_all(seed, line, simulations)
+            book_paths, book_running, moved = book.simulate_all_moves(seed, line, simulations)
             paths[position] += book_paths
             running[position] += book_running
+            if moved["sim"].size:
+                movers[line] = _Entries(moved["sim"], book.age[moved["placement"]],
+                                        moved["day"].astype(float),
+                                        book.last_day[moved["placement"]])
         process_only[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)
-            new_paths, new_running = new[line].simulate(counts[index], seed, line)
+            new_paths, new_running = new[line].simulate(
+                counts[index], seed, line, movers=new_movers[0].setdefault(line, []))
             paths[position] += new_paths
             running[position] += new_running
             if grid:  # the same price and stay streams, with counts at fitted parameters
-                plug_paths, _ = new[line].simulate(plug_counts[index], seed, line,
-                                                   totals_only=True)
+                plug_paths, _ = new[line].simulate(
+                    plug_counts[index], seed, line, totals_only=True,
+                    movers=new_movers[1].setdefault(line, []))
                 process_only[position] += plug_paths[:, -1]
+    made = _follow_moves(movers, new_movers, models, offsets, simulations, seed, lines,
+                         paths, running, process_only)
+    if made:
+        notes.append(f"Placements may move between lines before year-end "
+                     f"({made / simulations:.1f} moves a simulation on average), each "
+                     "receiving line paying from the move day.")
     if progress is not None:
         progress(count, count)
     simulated = SimulatedOutturn(

@@ -54,6 +54,8 @@ class NewStarts:
         Log-normal smoothing of resampled prices.
     distribution : scipy frozen distribution
         Length of stay in days.
+    move_rate : float
+        Hazard of moving to another line, per day (0: new placements stay in the line).
     """
 
     month_first_days: np.ndarray
@@ -63,13 +65,15 @@ class NewStarts:
     inflation: float
     jitter: float
     distribution: stats.rv_continuous
+    move_rate: float = 0.0
 
     def block_size(self) -> int:
         """New placements drawn per block (fixed: the blocks depend only on the counts)."""
         return BLOCK_PLACEMENTS
 
     def simulate(self, counts: np.ndarray, seed: int | None, line: tuple[str, str],
-                 totals_only: bool = False, workers: int | None = None
+                 totals_only: bool = False, workers: int | None = None,
+                 movers: list | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Cost paths and year-end placements of new starts, for counts ``(sims, months)``.
 
@@ -82,6 +86,11 @@ class NewStarts:
         ``(seed, line, "prices", k)``, so memory is flat in the number of simulations
         (and in the counts), and the numbers do not depend on ``workers`` (blocks run
         on threads; their sums are added in block order).
+
+        With a ``move_rate`` and a ``movers`` list, a new placement may move to another
+        line first (an exponential wait, as for open placements): it stops costing here
+        the day before, and its simulation, move day and spell age at ``as_at`` are
+        appended to ``movers`` (block by block, in block order).
         """
         simulations, months = counts.shape
         grid = self.month_ends[-1:] if totals_only else self.month_ends
@@ -99,18 +108,24 @@ class NewStarts:
             cell = np.searchsorted(ends, positions, side="right")
             sim, month = np.divmod(cell, months)
             first_sim = int(sim[0])
+            moved: list | None = [] if movers is not None else None
             part, part_running = self._block(sim - first_sim, month, grid,
-                                             stream(seed, line, "prices", block))
-            return first_sim, part, part_running
+                                             stream(seed, line, "prices", block), moved)
+            for record in moved or []:
+                record["sim"] = record["sim"] + first_sim
+            return first_sim, part, part_running, moved
 
         workers = workers or min(len(blocks), os.cpu_count() or 1)
-        for first_sim, part, part_running in _in_order(run, blocks, workers):
+        for first_sim, part, part_running, moved in _in_order(run, blocks, workers):
             paths[first_sim:first_sim + len(part)] += part
             running[first_sim:first_sim + len(part)] += part_running
+            if movers is not None:
+                movers.extend(moved or [])
         return paths, running
 
     def _block(self, sim: np.ndarray, month: np.ndarray, grid: np.ndarray,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+               rng: np.random.Generator, movers: list | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Paths and year-end placements of one block of new placements, for the
         simulations ``0 .. sim.max()`` it touches (``sim`` relative to its first)."""
         simulations = int(sim[-1]) + 1
@@ -130,6 +145,13 @@ class NewStarts:
                           - terms.income_per_week[pick] / 7.0)
         stay = np.maximum(np.ceil(inverse_survival(self.distribution, rng.random(start.size))), 1)
         last = start + stay - 1
+        if self.move_rate > 0 and movers is not None:  # a move may come first
+            move_day = start - 1 + np.maximum(
+                np.ceil(-np.log1p(-rng.random(start.size)) / self.move_rate), 1)
+            moved = (move_day <= last) & (move_day <= float(self.month_ends[-1]))
+            last = np.where(moved, move_day - 1, last)
+            movers.append({"sim": sim[moved], "day": move_day[moved],
+                           "age": 1.0 - start[moved]})
         for index, month_end in enumerate(grid):
             days = np.clip(np.minimum(last, month_end) - start + 1, 0, None)
             paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)

@@ -12,6 +12,19 @@ draws one uniform per placement and simulation; only the placements that end bef
 year-end (``u >= P(E > D)``) need the inverse survival function, so a book of long
 stays costs little more than the uniform draws. Results are reduced per simulation
 with ``numpy.bincount``; nothing loops over placements or simulations.
+
+Ages are counted on the **spell's** clock: ``a`` is the days the person's period of care
+(not the current episode) has lasted, so a price uplift that reopened the episode does
+not make the placement look new. An episode agreed to start later inside a running
+spell (an uplift from next month) has ``start_offset`` days before its first day, and
+is conditioned on the spell lasting until then.
+
+A line whose spells may **move** to another line (a competing risk beside ending, see
+:class:`~forecastlib.demand.moves.MoveModel`) draws, for each placement and simulation,
+an exponential time to its next move as well; a move on day ``M`` (before the drawn end)
+ends the placement's cost in this line on ``M - 1`` and hands the spell, still running,
+to the receiving line (:func:`simulate_segments`). An optional ``cap`` is the last day
+care may last (an 18th birthday): drawn ends past it stop there.
 """
 
 from __future__ import annotations
@@ -26,7 +39,7 @@ from scipy import special, stats
 
 from forecastlib.streams import stream
 
-__all__ = ["OpenBook", "inverse_survival"]
+__all__ = ["OpenBook", "inverse_survival", "simulate_segments"]
 
 #: Largest placement x simulation block handled at once (bounds memory: ~64 MB).
 CHUNK_ELEMENTS = 1 << 23
@@ -73,26 +86,56 @@ class OpenBook:
     age: np.ndarray
     distribution: stats.rv_continuous
     month_ends: np.ndarray
+    offsets: np.ndarray | None = None
+    cap: np.ndarray | None = None
+    move_rate: float = 0.0
 
     @cached_property
     def start_offset(self) -> np.ndarray:
         """Days after ``as_at`` before a future placement starts (0 if running)."""
+        if self.offsets is not None:
+            return np.maximum(np.asarray(self.offsets, dtype=float), 0.0)
         return np.maximum(-self.age, 0).astype(float)
 
     @cached_property
+    def conditioning_age(self) -> np.ndarray:
+        """Spell age the placement is known to have reached: through the day before
+        its first day (0 for a spell not yet begun)."""
+        return np.maximum(self.age + self.start_offset, 0).astype(float)
+
+    @cached_property
     def survived(self) -> np.ndarray:
-        """``S(max(a, 0))``: the conditioning survival of each placement."""
-        return np.maximum(self.distribution.sf(np.maximum(self.age, 0).astype(float)), 1e-300)
+        """``S(c)``, ``c`` the conditioning age: the conditioning survival."""
+        return np.maximum(self.distribution.sf(self.conditioning_age), 1e-300)
+
+    @cached_property
+    def last_day(self) -> np.ndarray:
+        """The last day care may last, in days after ``as_at`` (``inf`` with no cap)."""
+        if self.cap is None:
+            return np.full(len(self.daily), np.inf)
+        return np.asarray(self.cap, dtype=float)
 
     @cached_property
     def beyond_year(self) -> np.ndarray:
-        """``P(E > D)``: probability each placement runs past year-end."""
+        """``P(E > D)``: probability each placement's spell runs past year-end (moves
+        aside; 0 when capped before then)."""
         horizon = float(self.month_ends[-1])
-        return self.distribution.sf(self.age + horizon) / self.survived
+        beyond = self.distribution.sf(self.age + horizon) / self.survived
+        return np.where(self.last_day < horizon, 0.0, beyond)
+
+    @cached_property
+    def stays_in_line(self) -> np.ndarray:
+        """``P(no move by D)`` for each placement."""
+        horizon = float(self.month_ends[-1])
+        return np.exp(-self.move_rate * np.maximum(horizon - self.start_offset, 0.0))
 
     @cached_property
     def _threshold(self) -> np.ndarray:
         return self.beyond_year.astype(np.float32)
+
+    @cached_property
+    def _move_within32(self) -> np.ndarray:
+        return (1.0 - self.stays_in_line).astype(np.float32)
 
     @cached_property
     def _survived32(self) -> np.ndarray:
@@ -134,21 +177,56 @@ class OpenBook:
         paths : ndarray, shape (simulations, months)
             Cumulative cost from ``as_at + 1`` to each remaining month-end.
         running : ndarray, shape (simulations,)
-            Placements still in placement on the last day of the year.
+            Placements still in placement (in this line) on the last day of the year.
+        """
+        paths, running, _ = self.simulate_moves(rng, simulations)
+        return paths, running
+
+    def simulate_moves(self, rng: np.random.Generator, simulations: int
+                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """One block of simulations, with the spells that move out of the line.
+
+        Returns ``paths`` and ``running`` as :meth:`simulate`, and ``movers``: arrays
+        ``sim`` (simulation within the block), ``placement`` (position in the book) and
+        ``day`` (move day, days after ``as_at``) of every move before year-end.
         """
         months = len(self.month_ends)
+        horizon = self.month_ends[-1]
         full = self.full_path()
         count = len(self.daily)
+        none = {"sim": np.zeros(0, dtype=np.int64), "placement": np.zeros(0, dtype=np.int64),
+                "day": np.zeros(0, dtype=np.int64)}
         if count == 0:
-            return np.zeros((simulations, months)), np.zeros(simulations, dtype=np.int64)
+            return (np.zeros((simulations, months)), np.zeros(simulations, dtype=np.int64),
+                    none)
         uniform = rng.random((simulations, count), dtype=np.float32)
-        flat = np.flatnonzero(uniform >= self._threshold[None, :])
+        event = uniform >= self._threshold[None, :]
+        moving = self.move_rate > 0
+        if moving:
+            move_uniform = rng.random((simulations, count), dtype=np.float32)
+            event |= move_uniform < self._move_within32[None, :]
+        flat = np.flatnonzero(event)
         rows, cols = np.divmod(flat, count)
+        drawn = uniform.ravel()[flat]
+        ends = drawn >= self._threshold[cols]
+        last = np.full(flat.size, np.float32(horizon), dtype=np.float32)
         # Single precision is ample for days (a stay of 30 years is ~1e4 days).
-        quantile = uniform.ravel()[flat] * self._survived32[cols]
+        quantile = drawn[ends] * self._survived32[cols[ends]]
         total_days = inverse_survival(self.distribution, quantile)
-        last = np.ceil(total_days - self._age32[cols])
-        np.clip(last, self._first_day32[cols], np.float32(self.month_ends[-1]), out=last)
+        last[ends] = np.ceil(total_days - self._age32[cols[ends]])
+        np.clip(last, self._first_day32[cols], np.float32(horizon), out=last)
+        if self.cap is not None:
+            offset = self.start_offset[cols].astype(np.float32)
+            last = np.maximum(np.minimum(last, self.last_day[cols].astype(np.float32)), offset)
+        movers = none
+        if moving:
+            chance = move_uniform.ravel()[flat]
+            wait = np.maximum(np.ceil(-np.log1p(-chance.astype(float)) / self.move_rate), 1)
+            day = self.start_offset[cols] + wait
+            moved = (chance < self._move_within32[cols]) & (day <= last)
+            last = np.where(moved, day - 1, last).astype(np.float32)
+            movers = {"sim": rows[moved], "placement": cols[moved],
+                      "day": day[moved].astype(np.int64)}
         last = last.astype(np.int64)
         bucket = self._month_of_day[last]
         inside = bucket < months  # ended before the last month-end
@@ -161,9 +239,9 @@ class OpenBook:
         cumulative_end = np.cumsum(weighted_end.reshape(simulations, months), axis=1)
         lost = self.month_ends[None, :] * cumulative_weight - cumulative_end
         # Running at year-end: still in placement on 31 March (ending that day counts).
-        ended_early = last < self.month_ends[-1]
+        ended_early = last < horizon
         running = count - np.bincount(rows[ended_early], minlength=simulations)
-        return full[None, :] - lost, running
+        return full[None, :] - lost, running, movers
 
     def simulate_all(self, seed: int | None, line: tuple[str, str], simulations: int,
                      workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -172,16 +250,26 @@ class OpenBook:
         Block ``k`` always uses stream ``(seed, line, "ends", k)`` and block sizes depend
         only on the book, so the numbers do not depend on the number of workers.
         """
+        paths, running, _ = self.simulate_all_moves(seed, line, simulations, workers)
+        return paths, running
+
+    def simulate_all_moves(self, seed: int | None, line: tuple[str, str], simulations: int,
+                           workers: int | None = None
+                           ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """:meth:`simulate_all`, with the movers of every block (``sim`` is global)."""
         size = self.chunk_size(simulations)
         starts = list(range(0, simulations, size))
         paths = np.empty((simulations, len(self.month_ends)))
         running = np.empty(simulations, dtype=np.int64)
+        movers: list[dict[str, np.ndarray]] = [{} for _ in starts]
 
         def run(block: int) -> None:
             first = starts[block]
             count = min(size, simulations - first)
             rng = stream(seed, line, "ends", block)
-            paths[first:first + count], running[first:first + count] = self.simulate(rng, count)
+            paths[first:first + count], running[first:first + count], moved = \
+                self.simulate_moves(rng, count)
+            movers[block] = {**moved, "sim": moved["sim"] + first}
 
         workers = workers or min(len(starts), os.cpu_count() or 1)
         if workers <= 1 or len(starts) == 1:
@@ -190,14 +278,18 @@ class OpenBook:
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(run, range(len(starts))))
-        return paths, running
+        joined = {key: np.concatenate([part[key] for part in movers])
+                  for key in ("sim", "placement", "day")}
+        return paths, running, joined
 
     def expected_cost(self) -> tuple[float, float]:
         """Exact mean and variance of the line's remaining cost this year.
 
         ``E[min(E, D)] = sum_{d=1}^{D} P(E >= d)`` and
         ``E[min(E, D)^2] = sum_{d=1}^{D} (2d - 1) P(E >= d)`` (placements independent),
-        with ``P(E >= d) = S(a + d - 1) / S(max(a, 0))`` for days after the start.
+        with ``P(E >= d) = S(a + d - 1) / S(c)`` for days after the start (``c`` the
+        conditioning age), times ``exp(-lambda (d - s))`` of no move by day ``d``, and 0
+        after a cap.
         """
         horizon = int(self.month_ends[-1])
         if len(self.daily) == 0 or horizon <= 0:
@@ -212,7 +304,76 @@ class OpenBook:
             offset = self.start_offset[part][:, None]
             alive = self.distribution.sf(age + days[None, :] - 1) / self.survived[part][:, None]
             alive = np.where(days[None, :] <= offset, 0.0, np.minimum(alive, 1.0))
+            alive = np.where(days[None, :] > self.last_day[part][:, None], 0.0, alive)
+            if self.move_rate > 0:  # still in this line: no move by that day
+                alive = alive * np.exp(-self.move_rate * np.clip(days[None, :] - offset, 0, None))
             mean[part] = alive.sum(axis=1)
             second[part] = ((2 * (days[None, :] - offset) - 1) * alive).sum(axis=1)
         variance = second - mean**2
         return float(self.daily @ mean), float((self.daily**2) @ variance)
+
+
+def simulate_segments(
+    distribution: stats.rv_continuous,
+    sim: np.ndarray,
+    daily: np.ndarray,
+    age: np.ndarray,
+    offset: np.ndarray,
+    cap: np.ndarray,
+    move_rate: float,
+    month_ends: np.ndarray,
+    rng: np.random.Generator,
+    simulations: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Spells entering a line by a move, each in one simulation.
+
+    Entry ``i`` belongs to simulation ``sim[i]``, costs ``daily[i]`` a day from day
+    ``offset[i] + 1`` after ``as_at`` (its move day), in a spell that had lasted
+    ``age[i]`` days by ``as_at``; its end is drawn from the line's length of stay
+    conditioned on the spell lasting through the day before the move, stopped at
+    ``cap[i]`` and at a further move (rate ``move_rate`` a day).
+
+    Returns
+    -------
+    paths : ndarray, shape (simulations, months)
+        Cumulative cost to each month-end.
+    running : ndarray, shape (simulations,)
+        Entries still in this line on the last day of the year.
+    moved : ndarray of int
+        Positions of the entries that move on before year-end.
+    move_day : ndarray
+        Their move days (days after ``as_at``).
+
+    Examples
+    --------
+    >>> paths, running, moved, day = simulate_segments(
+    ...     stats.expon(scale=100), np.array([0, 0, 1]), np.array([10.0, 20.0, 30.0]),
+    ...     np.array([50.0, 400.0, 5.0]), np.array([0.0, 10.0, 20.0]),
+    ...     np.full(3, np.inf), 0.0, np.array([30.0, 61.0]), np.random.default_rng(0), 2)
+    >>> paths.shape, bool((np.diff(paths, axis=1) >= 0).all()), moved.size
+    ((2, 2), True, 0)
+    """
+    horizon = float(month_ends[-1])
+    count = len(sim)
+    paths = np.zeros((simulations, len(month_ends)))
+    if count == 0:
+        return paths, np.zeros(simulations, dtype=np.int64), np.zeros(0, dtype=np.int64), \
+            np.zeros(0)
+    condition = np.maximum(age + offset, 0.0)
+    survived = np.maximum(distribution.sf(condition), 1e-300)
+    total = inverse_survival(distribution, rng.random(count) * survived)
+    last = np.clip(np.ceil(total - age), offset + 1, horizon)
+    last = np.maximum(np.minimum(last, cap), offset)
+    moved = np.zeros(0, dtype=np.int64)
+    move_day = np.zeros(0)
+    if move_rate > 0:
+        wait = np.maximum(np.ceil(-np.log1p(-rng.random(count)) / move_rate), 1)
+        day = offset + wait
+        moves = day <= last
+        last = np.where(moves, day - 1, last)
+        moved, move_day = np.flatnonzero(moves), day[moves]
+    for index, month_end in enumerate(month_ends):
+        days = np.clip(np.minimum(last, month_end) - offset, 0, None)
+        paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
+    running = np.bincount(sim, weights=last >= horizon, minlength=simulations)
+    return paths, running.astype(np.int64), moved, move_day

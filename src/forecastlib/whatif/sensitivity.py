@@ -19,7 +19,7 @@ goal-seek (``scipy.optimize.brentq``) run in seconds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -104,8 +104,7 @@ class OutturnSurface:
             for k, factor in enumerate(STAY_GRID):
                 scaled = _scaled(distribution, factor)
                 if book is not None:
-                    open_grid[row, k] = OpenBook(book.daily, book.age, scaled,
-                                                 book.month_ends).expected_cost()[0]
+                    open_grid[row, k] = replace(book, distribution=scaled).expected_cost()[0]
                 if base_stay > 0 and horizon:
                     new_grid[row, k] = new_mean * _truncated_stay(scaled, horizon) / base_stay
         planned = None
@@ -188,7 +187,7 @@ def _books(placements: pd.DataFrame, as_at: np.datetime64, models: DemandModels
     as_at_day, year = resolve_year(as_at)
     _, offsets = remaining_grid(as_at_day, year)
     return open_books(placements, accrue(placements, as_at_day, year=year), as_at_day,
-                      offsets, models.stays)
+                      offsets, models.stays, models.moves)
 
 
 def tornado(surface: OutturnSurface, ranges: dict[str, tuple[float, float]]) -> pd.DataFrame:

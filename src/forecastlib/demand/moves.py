@@ -1,0 +1,160 @@
+"""Moves between lines inside spells: a competing risk beside ending.
+
+A spell in line ``A`` (a child in residential care, say) leaves ``A`` either because
+the spell **ends** (the child leaves care) or because it **moves** to another line of
+the same service (residential to fostering). The two are competing risks on the same
+clock. Ending is modelled per line by
+:class:`~forecastlib.demand.survival.LengthOfStayModel` on the spell's age, with
+segments left by a move censored there. Moving is modelled here by its
+cause-specific hazard, constant in time, and a multinomial choice of destination:
+
+.. math:: \\hat\\lambda_A = \\frac{m_A}{E_A}, \\qquad
+          \\hat p_{A \\to B} = \\frac{m_{A \\to B}}{m_A}
+
+with ``m_A`` the moves out of ``A`` observed between ``history_start`` and ``as_at``
+and ``E_A`` the days spells spent in ``A`` over the same window (the maximum
+likelihood estimates under censoring: a segment still open at ``as_at``, ended, or
+begun before the history contributes only the days it was observed). The time to the
+next move of a spell in ``A`` is exponential with rate ``lambda_A`` whatever its age,
+so an open placement's next move is drawn afresh from ``as_at``.
+
+A spell that moves into ``B`` pays ``B``'s price from the move day: a price record of
+``B`` is drawn from the price model's pool of ``B`` (or, for a line that receives moves
+but has no new starts to learn prices from, from ``B``'s placements open at ``as_at``,
+kept here in ``pools_``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecastlib.demand.history import default_history_start, segments
+from forecastlib.lines import LINE_KEYS
+
+__all__ = ["MoveModel"]
+
+_RECORD_COLUMNS = ["unit_cost", "unit", "units_per_week", "weeks_per_year", "income_per_week"]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Day numbers of dates, open (``NaT``) as a day after any real one."""
+    dates = values.to_numpy(dtype="datetime64[D]")
+    return np.where(np.isnat(dates), np.iinfo(np.int64).max // 4, dates.astype("int64"))
+
+
+class MoveModel:
+    """Per-line hazards of moving to another line, and where to.
+
+    Parameters
+    ----------
+    history_start : date-like, optional
+        First day of the record's history (default
+        :func:`~forecastlib.demand.history.default_history_start`).
+    fallback_records : int, default 20
+        A line with no placement open at ``as_at`` keeps its latest this many
+        episodes as the price records of spells moving into it.
+
+    Attributes
+    ----------
+    rates_ : DataFrame
+        Per line: ``moves`` out, ``exposure_days`` observed, ``rate_per_year``
+        (``365.25 * moves / exposure_days``) and ``p_move_year`` (probability of moving
+        within a year, ignoring ending).
+    destinations_ : DataFrame
+        Rows: from-line; columns: to-line; each row's shares sum to 1 (lines with moves).
+    pools_ : dict
+        Per line, price records (``unit_cost``, ``unit``, ``units_per_week``,
+        ``weeks_per_year``, ``income_per_week``) of its placements open at ``as_at``.
+    as_at_, history_start_ : numpy.datetime64
+
+    Examples
+    --------
+    >>> from forecastlib.datasets import load_sample
+    >>> sample = load_sample()
+    >>> moves = MoveModel().fit(sample.placements, sample.as_at)
+    >>> bool((moves.rates_["rate_per_year"] >= 0).all())
+    True
+    """
+
+    def __init__(self, history_start: object | None = None, fallback_records: int = 20):
+        self.history_start = history_start
+        self.fallback_records = fallback_records
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "rates_"):
+            return f"MoveModel(history_start={self.history_start!r})"
+        moving = int((self.rates_["moves"] > 0).sum())
+        return (f"MoveModel(lines={len(self.rates_)}, lines_with_moves={moving}, "
+                f"moves={int(self.rates_['moves'].sum())})")
+
+    def fit(self, placements: pd.DataFrame, as_at: object) -> MoveModel:
+        """Count moves and days at risk per line as at ``as_at``; returns ``self``."""
+        self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
+        self.history_start_ = (default_history_start(placements) if self.history_start is None
+                               else np.datetime64(pd.Timestamp(self.history_start).date(), "D"))
+        as_at_day = self.as_at_.astype("int64")
+        first_day = self.history_start_.astype("int64")
+        table = segments(placements)
+        begin = _days(table["start_date"])
+        stop = _days(table["end_date"])
+        seen_from = np.maximum(begin, first_day)
+        seen_to = np.minimum(stop, as_at_day)
+        exposure = np.clip(seen_to - seen_from + 1, 0, None)
+        moved = (table["moved"].to_numpy(dtype=bool) & (stop + 1 <= as_at_day)
+                 & (stop >= first_day))
+        frame = table[LINE_KEYS].assign(exposure_days=exposure.astype(float),
+                                        moves=moved.astype(int))
+        rates = frame.groupby(LINE_KEYS, sort=True)[["moves", "exposure_days"]].sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_day = np.where(rates["exposure_days"] > 0,
+                               rates["moves"] / rates["exposure_days"], 0.0)
+        rates["rate_per_year"] = per_day * 365.25
+        rates["p_move_year"] = -np.expm1(-per_day * 365.25)
+        self.rates_ = rates
+        flows = table.loc[moved, LINE_KEYS + ["to_category"]]
+        if len(flows):
+            counts = pd.crosstab([flows["service"], flows["category"]],
+                                 [flows["service"], flows["to_category"]])
+            counts.columns = counts.columns.set_names(LINE_KEYS)
+            self.destinations_ = counts.div(counts.sum(axis=1), axis=0)
+        else:
+            empty = pd.MultiIndex.from_arrays([[], []], names=LINE_KEYS)
+            self.destinations_ = pd.DataFrame(index=empty, columns=empty, dtype=float)
+        self.pools_ = self._pools(placements)
+        return self
+
+    def _pools(self, placements: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+        start = placements["start_date"].to_numpy(dtype="datetime64[D]")
+        end = placements["end_date"].to_numpy(dtype="datetime64[D]")
+        open_now = (start <= self.as_at_) & (np.isnat(end) | (end >= self.as_at_))
+        pools = {}
+        wanted = set(self.destinations_.columns)
+        for line, block in placements.groupby(LINE_KEYS, sort=True):
+            if line not in wanted:
+                continue
+            current = block[open_now[placements.index.get_indexer(block.index)]]
+            if current.empty:
+                current = block.sort_values("start_date").tail(self.fallback_records)
+            pools[line] = current[_RECORD_COLUMNS].reset_index(drop=True)
+        return pools
+
+    def rate(self, line: tuple[str, str]) -> float:
+        """Hazard of moving out of ``line``, per day (0 for a line never seen moving)."""
+        self._check_fitted()
+        if line not in self.rates_.index:
+            return 0.0
+        return float(self.rates_.loc[line, "rate_per_year"]) / 365.25
+
+    def destinations(self, line: tuple[str, str]) -> tuple[list[tuple[str, str]], np.ndarray]:
+        """The lines a spell leaving ``line`` may move to, and their probabilities."""
+        self._check_fitted()
+        if line not in self.destinations_.index:
+            return [], np.zeros(0)
+        shares = self.destinations_.loc[line]
+        shares = shares[shares > 0]
+        return [tuple(target) for target in shares.index], shares.to_numpy(dtype=float)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "rates_"):
+            raise RuntimeError("MoveModel is not fitted yet: call fit() first")

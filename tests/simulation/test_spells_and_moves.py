@@ -1,0 +1,207 @@
+"""Open placements aged from their spell, moves simulated between lines, caps, and the
+invariance of the forecast to how spells are cut into episodes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import book, budget_book
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from forecastlib.accrual import accrue
+from forecastlib.outturn import forecast_outturn
+from forecastlib.simulation import DemandModels, OpenBook
+from forecastlib.simulation.engine import open_books, remaining_grid
+from forecastlib.simulation.open_book import simulate_segments
+from forecastlib.streams import stream
+
+MONTHS = np.array([30.0, 61, 92, 120, 151])
+
+
+def test_open_book_with_moves_and_caps_matches_its_analytic_moments():
+    rng = np.random.default_rng(0)
+    count = 300
+    book_ = OpenBook(daily=rng.uniform(50, 500, count), age=rng.integers(1, 900, count) * 1.0,
+                     distribution=stats.weibull_min(0.8, scale=400), month_ends=MONTHS,
+                     offsets=rng.integers(0, 20, count) * 1.0,
+                     cap=np.where(rng.random(count) < 0.3, rng.integers(5, 200, count), np.inf),
+                     move_rate=1 / 200)
+    mean, variance = book_.expected_cost()
+    sims = 20_000
+    paths, running, movers = book_.simulate_moves(stream(1, ("S", "X"), "ends"), sims)
+    totals = paths[:, -1]
+    assert abs(totals.mean() - mean) < 4 * np.sqrt(variance / sims)
+    assert totals.var() == pytest.approx(variance, rel=0.06)
+    assert (np.diff(paths, axis=1) >= -1e-9).all()
+    # in the line on 31 March: not ended, not capped, not moved
+    expected_running = (book_.beyond_year * book_.stays_in_line).sum()
+    assert running.mean() == pytest.approx(expected_running, rel=0.03)
+    # moves happen inside the year, after the placement's first day, before any cap
+    assert movers["sim"].size > 0
+    assert (movers["day"] >= book_.start_offset[movers["placement"]] + 1).all()
+    assert (movers["day"] <= MONTHS[-1]).all()
+    assert (movers["day"] <= book_.last_day[movers["placement"]]).all()
+    share = movers["sim"].size / (sims * count)
+    assert share == pytest.approx((1 - book_.stays_in_line).mean() * 0.8, rel=0.5)
+
+
+def test_without_moves_the_kernel_draws_exactly_as_before():
+    rng = np.random.default_rng(3)
+    daily, age = rng.uniform(50, 500, 50), rng.integers(-20, 900, 50) * 1.0
+    plain = OpenBook(daily, age, stats.lognorm(0.9, scale=300), MONTHS)
+    spelled = OpenBook(daily, age, stats.lognorm(0.9, scale=300), MONTHS,
+                       offsets=np.maximum(-age, 0))
+    first = plain.simulate(stream(4, ("S", "X"), "ends"), 500)
+    second = spelled.simulate(stream(4, ("S", "X"), "ends"), 500)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_a_cap_ends_care_on_that_day_by_hand():
+    # exponential with a huge mean: nobody ends; the cap (day 40) stops the cost
+    book_ = OpenBook(np.array([10.0]), np.array([100.0]), stats.expon(scale=1e9), MONTHS,
+                     cap=np.array([40.0]))
+    paths, running = book_.simulate(stream(0, ("S", "X"), "ends"), 50)
+    np.testing.assert_allclose(paths, np.tile([300.0, 400, 400, 400, 400], (50, 1)))
+    assert (running == 0).all()
+    assert book_.expected_cost()[0] == pytest.approx(400.0)
+
+
+def test_moved_segments_pay_from_the_move_day_by_hand():
+    # spells that never end, entering on day 31 (offset 30): 121 days to day 151
+    paths, running, moved, _ = simulate_segments(
+        stats.expon(scale=1e9), np.array([0, 1, 1]), np.array([10.0, 20.0, 5.0]),
+        np.array([100.0, 100.0, 100.0]), np.array([30.0, 30.0, 150.0]),
+        np.array([np.inf, 60.0, np.inf]), 0.0, MONTHS, np.random.default_rng(0), 2)
+    np.testing.assert_allclose(paths[0], [0, 310, 620, 900, 1210])
+    np.testing.assert_allclose(paths[1], [0, 600, 600, 600, 605])  # capped on day 60
+    assert running.tolist() == [1, 1] and moved.size == 0
+    empty = simulate_segments(stats.expon(scale=10), np.zeros(0, dtype=int), np.zeros(0),
+                              np.zeros(0), np.zeros(0), np.zeros(0), 0.1, MONTHS,
+                              np.random.default_rng(0), 3)
+    assert empty[0].shape == (3, 5) and not empty[0].any()
+
+
+def _moving_record():
+    rows = []
+    rng = np.random.default_rng(5)
+    for client in range(60):
+        start = pd.Timestamp("2014-04-01") + pd.Timedelta(days=int(rng.integers(0, 1100)))
+        first = int(rng.integers(30, 500))
+        category = "Residential homes" if client % 2 else "IFA"
+        other = "IFA" if client % 2 else "Residential homes"
+        end = start + pd.Timedelta(days=first - 1)
+        rows.append({"client_id": f"c{client}", "category": category,
+                     "start_date": start.date(), "end_date": end.date(),
+                     "unit_cost": 3000 if category != "IFA" else 900})
+        if client % 3:  # moves on, on the next day; open or ended later
+            later = end + pd.Timedelta(days=int(rng.integers(30, 600)))
+            rows.append({"client_id": f"c{client}", "category": other,
+                         "start_date": (end + pd.Timedelta(days=1)).date(),
+                         "end_date": later.date() if later < pd.Timestamp("2017-06-30")
+                         else "", "unit_cost": 3000 if other != "IFA" else 900})
+    return book(*rows)
+
+
+def test_moves_are_simulated_and_the_receiving_line_pays():
+    placements = _moving_record()
+    as_at = np.datetime64("2017-06-30")
+    models = DemandModels.fit(placements, as_at)
+    assert models.moves.rates_["moves"].sum() > 10
+    budget = budget_book({"service": "LAC Placements", "category": "IFA",
+                          "annual_budget": 1000})
+    moving = forecast_outturn(placements, budget, as_at, simulations=400, seed=2,
+                              models=models)
+    assert any("move between lines" in note for note in moving.notes)
+    still = forecast_outturn(placements, budget, as_at, simulations=400, seed=2,
+                             models=DemandModels(models.stays, models.starts, models.prices))
+    # with moves, residential spells can leave for cheaper fostering and vice versa:
+    # the outturns differ, and the fostering line's year-end count gains movers
+    assert not np.array_equal(moving.outturns, still.outturns)
+    accrued = accrue(placements, as_at, year=2017)
+    _, offsets = remaining_grid(as_at, 2017)
+    books = open_books(placements, accrued, as_at, offsets, models.stays, models.moves)
+    for line, open_book in books.items():
+        assert open_book.move_rate == pytest.approx(models.moves.rate(line))
+        assert (open_book.age >= 1).all()
+
+
+def _split_at_april(placements: pd.DataFrame, as_at: pd.Timestamp) -> pd.DataFrame:
+    """Every episode cut at each 1 April inside it (same price): uplift episodes."""
+    pieces = []
+    for row in placements.itertuples(index=False):
+        start = row.start_date
+        stop = row.end_date if pd.notna(row.end_date) else as_at
+        cuts = [d for d in pd.date_range(start, stop, freq="YS-APR") if d > start]
+        bounds = [start, *cuts]
+        for number, first in enumerate(bounds):
+            last = (bounds[number + 1] - pd.Timedelta(days=1) if number + 1 < len(bounds)
+                    else row.end_date)
+            piece = row._asdict()
+            piece.update(placement_id=f"{row.placement_id}-{number}", start_date=first.date(),
+                         end_date="" if pd.isna(last) else last.date(),
+                         planned_end_date="")
+            pieces.append(piece)
+    frame = pd.DataFrame(pieces)
+    return book(*[{k: v for k, v in p.items() if k != "placement_id"} for p in pieces]) \
+        if len(frame) else placements
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), shuffle=st.booleans())
+def test_cutting_spells_into_yearly_uplift_episodes_changes_nothing(seed, shuffle):
+    placements = _moving_record()
+    as_at = pd.Timestamp("2017-06-30")
+    split = _split_at_april(placements, as_at)
+    assert len(split) > len(placements)
+    if shuffle:
+        split = split.sample(frac=1, random_state=seed).reset_index(drop=True)
+    budget = budget_book({"service": "LAC Placements", "category": "IFA",
+                          "annual_budget": 1000})
+    whole = forecast_outturn(placements, budget, as_at, simulations=200, seed=seed)
+    cut = forecast_outturn(split, budget, as_at, simulations=200, seed=seed)
+    np.testing.assert_allclose(cut.outturns, whole.outturns, rtol=1e-9, atol=1e-6)
+    np.testing.assert_array_equal(cut.year_end_running, whole.year_end_running)
+
+
+def test_open_placements_are_aged_from_the_spell_and_capped_unless_past_the_cap():
+    placements = book(
+        {"client_id": "A", "start_date": "2015-04-01", "end_date": "2017-03-31",
+         "unit_cost": 700},
+        {"client_id": "A", "start_date": "2017-04-01", "unit_cost": 721},  # uplift
+        {"client_id": "B", "start_date": "2017-05-01", "unit_cost": 700},
+        {"client_id": "C", "start_date": "2017-05-01", "unit_cost": 700},
+    )
+    placements["latest_end_date"] = pd.to_datetime([None, "2017-12-31", None, "2017-01-01"])
+    as_at = np.datetime64("2017-10-31")
+    models = DemandModels.fit(placements, as_at, new_starts=False)
+    accrued = accrue(placements, as_at, year=2017)
+    _, offsets = remaining_grid(as_at, 2017)
+    (line, open_book), = open_books(placements, accrued, as_at, offsets, models.stays,
+                                    models.moves).items()
+    # ordered by client: A's age counts from 1 April 2015, not from the uplift
+    assert open_book.age.tolist() == [945.0, 184.0, 184.0]
+    assert open_book.last_day[0] == 61 and np.isinf(open_book.last_day[1:]).all()
+
+
+def test_new_placements_move_too_and_stop_costing_the_day_before():
+    from forecastlib.simulation.new_starts import NewStarts
+
+    pool = pd.DataFrame({"unit_cost": [700.0], "unit": ["week"], "units_per_week": [1.0],
+                         "weeks_per_year": [52.0], "income_per_week": [0.0]})
+    starts = NewStarts(np.array([1.0]), np.array([1.0]), MONTHS, pool, 0.0, 0.0,
+                       stats.expon(scale=1e9), move_rate=1 / 60)
+    counts = np.full((2000, 1), 1)
+    movers: list = []
+    paths, running = starts.simulate(counts, np.random.default_rng(1), movers=movers)
+    moved = movers[0]
+    # one start on day 1 in each simulation; a move on day M leaves M - 1 days here
+    share = moved["sim"].size / 2000
+    assert share == pytest.approx(1 - np.exp(-151 / 60), abs=0.03)
+    np.testing.assert_allclose(paths[moved["sim"], -1], 100.0 * (moved["day"] - 1))
+    assert (moved["age"] == 0).all() and running.sum() == 2000 - moved["sim"].size
+    still, _ = starts.simulate(counts, np.random.default_rng(1))  # no list: no moves
+    assert (still[:, -1] == 100.0 * 151).all()
