@@ -7,6 +7,7 @@ from pathlib import Path
 
 from forecastlib.cli.common import (
     CommandOutput,
+    UsageError,
     add_inputs,
     check_as_at,
     parse_as_at,
