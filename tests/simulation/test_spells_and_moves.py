@@ -196,12 +196,12 @@ def test_new_placements_move_too_and_stop_costing_the_day_before():
                        stats.expon(scale=1e9), move_rate=1 / 60)
     counts = np.full((2000, 1), 1)
     movers: list = []
-    paths, running = starts.simulate(counts, np.random.default_rng(1), movers=movers)
+    paths, running = starts.simulate(counts, 1, ("S", "X"), movers=movers)
     moved = movers[0]
     # one start on day 1 in each simulation; a move on day M leaves M - 1 days here
     share = moved["sim"].size / 2000
     assert share == pytest.approx(1 - np.exp(-151 / 60), abs=0.03)
     np.testing.assert_allclose(paths[moved["sim"], -1], 100.0 * (moved["day"] - 1))
     assert (moved["age"] == 0).all() and running.sum() == 2000 - moved["sim"].size
-    still, _ = starts.simulate(counts, np.random.default_rng(1))  # no list: no moves
+    still, _ = starts.simulate(counts, 1, ("S", "X"))  # no list: no moves
     assert (still[:, -1] == 100.0 * 151).all()
