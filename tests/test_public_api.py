@@ -18,6 +18,8 @@ PUBLIC = {
     "outturn_total", "price_terms", "read_actuals", "read_budget", "read_placements",
     "read_table", "result_to_csv", "result_to_json_dict", "sample_path", "validate_table",
     "volume_price_split",
+    # self-backtest
+    "BacktestResult", "backtest_outturn", "calibrate_outturn", "record_as_at",
     # demand
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",

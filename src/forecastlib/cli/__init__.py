@@ -9,6 +9,8 @@
                          [--format table|json|csv] [--output FILE]
     forecastlib activity --placements FILE --budget FILE --as-at DATE
                          [--format table|csv] [--output FILE]
+    forecastlib backtest --placements FILE --budget FILE --as-at DATE [--years N]
+                         [--simulations N] [--seed N] [--format table|json|csv]
 
 Each command lives in its own module with a ``register(subparsers)`` function that adds
 its parser and sets ``handler``; a handler returns a
@@ -24,7 +26,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from forecastlib.cli import activity, forecast
+from forecastlib.cli import activity, backtest, forecast
 from forecastlib.cli.common import UsageError, write
 from forecastlib.errors import ConfigError, DataValidationError
 
@@ -32,7 +34,7 @@ __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
 
-_COMMANDS = (forecast, activity)
+_COMMANDS = (forecast, activity, backtest)
 
 
 def _version() -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from forecastlib.cli.common import CommandOutput, add_inputs, parse_as_at, render
 from forecastlib.datasets import load_sample
-from forecastlib.outturn import forecast_outturn
+from forecastlib.outturn import backtest_outturn, forecast_outturn
 from forecastlib.records import read_actuals, read_budget, read_placements
 from forecastlib.scenarios import load_scenario, merge_scenarios
 
@@ -32,6 +32,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                           help="leave out projected new placements")
     forecast.add_argument("--no-planned-ends", action="store_true",
                           help="ignore planned_end_date")
+    forecast.add_argument("--calibrate", action="store_true",
+                          help="scale the intervals by the factor learnt from a backtest of "
+                               "the last two years (see forecastlib backtest)")
     forecast.add_argument("--format", choices=["table", "json", "csv"], default="table")
     forecast.add_argument("--output", type=Path, metavar="FILE")
     forecast.set_defaults(handler=run_forecast)
@@ -48,6 +51,10 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
         placements, budget, as_at, actuals=actuals, new_starts=not args.no_new_starts,
         use_planned_ends=not args.no_planned_ends, interval=args.interval,
         simulations=args.simulations, seed=args.seed, scenario=scenario)
+    if args.calibrate:
+        result = backtest_outturn(placements, budget, as_at, interval=args.interval,
+                                  seed=args.seed, new_starts=not args.no_new_starts
+                                  ).calibrate(result)
     return CommandOutput(render(result, args.format), result.notes)
 
 

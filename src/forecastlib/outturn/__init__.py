@@ -1,5 +1,11 @@
 """Outturn: year-end forecasts per budget line, variance, RAG and commentary flags."""
 
+from forecastlib.outturn.backtest import (
+    BacktestResult,
+    backtest_outturn,
+    calibrate_outturn,
+    record_as_at,
+)
 from forecastlib.outturn.deterministic import (
     OUTTURN_COLUMNS,
     deterministic_outturn,
@@ -11,9 +17,13 @@ from forecastlib.outturn.result import OutturnResult
 
 __all__ = [
     "OUTTURN_COLUMNS",
+    "BacktestResult",
     "OutturnResult",
     "RagPolicy",
+    "backtest_outturn",
+    "calibrate_outturn",
     "deterministic_outturn",
     "forecast_outturn",
     "outturn_total",
+    "record_as_at",
 ]
