@@ -32,6 +32,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_inputs(backtest, actuals=False)
     backtest.add_argument("--years", type=int, default=2, metavar="N",
                           help="completed financial years to go back (default 2)")
+    backtest.add_argument("--months", type=int, nargs="+", default=None, metavar="M",
+                          help="months before the year end to forecast from (default 11 to "
+                               "1: every month-end from April to February)")
     backtest.add_argument("--simulations", type=int, default=1_000, metavar="N")
     backtest.add_argument("--seed", type=int, default=0, metavar="N")
     backtest.add_argument("--interval", type=float, default=0.8)
@@ -50,6 +53,7 @@ def run_backtest(args: argparse.Namespace) -> CommandOutput:
     result = backtest_outturn(
         read_placements(args.placements), read_budget(args.budget), as_at, years=args.years,
         simulations=args.simulations, interval=args.interval, seed=args.seed,
+        months=args.months,
         new_starts=not args.no_new_starts,
         planned_ends="keep" if args.keep_planned_ends else "drop")
     if args.format == "csv":

@@ -36,7 +36,7 @@ import pandas as pd
 
 from forecastlib.accrual.engine import resolve_year
 from forecastlib.calendar import fy_end, fy_start, month_ends
-from forecastlib.demand import PriceModel, StartsModel
+from forecastlib.demand import PriceModel, StartsModel, default_history_start
 from forecastlib.errors import ConfigError
 from forecastlib.lines import LINE_KEYS
 from forecastlib.outturn.deterministic import deterministic_outturn
@@ -231,9 +231,14 @@ class BacktestResult:
         hits = self.table.loc[self.table["service"] == _TOTAL[0], "hit"]
         note = (f"Intervals calibrated on the backtest of "
                 f"{', '.join(f'FY{y}' for y in self.years)}: lines scaled by {factor:.2f} "
-                f"({len(lines)} past forecasts, {lines['hit'].mean():.0%} covered), the "
-                f"total by {total:.2f} ({len(hits)} past forecasts, {hits.mean():.0%} "
-                "covered).")
+                f"({len(lines)} past forecasts, {lines['hit'].mean():.0%} covered), ")
+        if math.isfinite(total):
+            note += (f"the total by {total:.2f} ({len(hits)} past forecasts, "
+                     f"{hits.mean():.0%} covered).")
+        else:
+            note += (f"the total likewise (its {len(hits)} past forecasts are too few for a "
+                     "factor of its own).")
+            total = None
         return calibrate_outturn(result, factor, total_factor=total, note=note)
 
 
@@ -341,12 +346,11 @@ def backtest_outturn(
     as_at_day, current = resolve_year(as_at)
     last = current if as_at_day >= fy_end(current) else current - 1
     chosen = list(range(last - int(years) + 1, last + 1))
-    earliest = placements["start_date"].min()
-    if pd.isna(earliest) or pd.Timestamp(fy_start(chosen[0]) - np.timedelta64(365, "D")) \
-            < earliest:
-        first = "-" if pd.isna(earliest) else str(earliest.date())
+    history = default_history_start(placements) if len(placements) else None
+    if history is None or fy_start(chosen[0]) - np.timedelta64(365, "D") < history:
         raise ConfigError(f"backtesting {years} years before {as_at_day} needs history from "
-                          f"a year before FY{chosen[0]} starts; the record starts {first}")
+                          f"a year before FY{chosen[0]} starts; the record's history starts "
+                          f"{history if history is not None else 'nowhere (no placements)'}")
     frames, notes = [], []
     for year in chosen:
         outturn = _outturns(placements, budget, year)
