@@ -35,6 +35,28 @@ def load() -> pd.DataFrame:
     return frame
 
 
+def national_growth_ceiling(history: pd.DataFrame, origins: list[int]) -> float:
+    """MAE ratio to naive of a forecast no model can make: last year's count grown by the
+    *actual* median log growth of every LA in the target year.
+
+    It bounds what any pooled model of common (national) movements can gain over naive.
+    """
+    wide = history.pivot_table(index="series_id", columns="period", values="value",
+                               aggfunc="last")
+    wide = wide.reindex(columns=range(wide.columns.min(), wide.columns.max() + 1))
+    wide = wide.interpolate(axis=1, limit_area="inside")
+    ours, naive = [], []
+    for origin in origins:
+        actual = history[history["period"] == origin + 1].set_index("series_id")["value"]
+        last = history[history["period"] == origin].set_index("series_id")["value"]
+        both = actual.dropna().index.intersection(last.dropna().index)
+        growth = np.log(wide[origin + 1] / wide[origin]).replace([np.inf, -np.inf], np.nan)
+        forecast = last[both] * np.exp(growth.median())
+        ours.append((actual[both] - forecast).abs())
+        naive.append((actual[both] - last[both]).abs())
+    return float(pd.concat(ours).mean() / pd.concat(naive).mean())
+
+
 def main() -> None:
     history = load()
     rows = []
@@ -77,6 +99,9 @@ def main() -> None:
           f"naive {overall['mae_naive']:.2f}: ratio {overall['ratio']:.3f} "
           f"(target < 1.0, ambition 0.95); 80% interval coverage "
           f"{overall['coverage_80']:.1%} (target 75-85%); {elapsed:.0f} s")
+    ceiling = national_growth_ceiling(history, sorted(results["origin"].unique()))
+    print(f"reference: last count x the actual national median growth of the target year "
+          f"(unknowable in advance): ratio {ceiling:.3f}")
 
 
 if __name__ == "__main__":

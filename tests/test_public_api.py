@@ -19,6 +19,8 @@ PUBLIC = {
     "read_table", "reconcile_line_names",
     "result_to_csv", "result_to_json_dict", "sample_path", "validate_table",
     "volume_price_split",
+    # self-backtest
+    "BacktestResult", "backtest_outturn", "calibrate_outturn", "record_as_at",
     # demand
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",

@@ -15,6 +15,8 @@
                          [--format table|json|csv|xlsx] [--output FILE]
     forecastlib compare  --placements FILE --budget FILE --as-at DATE --scenario FILE ...
                          [forecast options] [--format table|json|csv] [--output FILE]
+    forecastlib backtest --placements FILE --budget FILE --as-at DATE [--years N]
+                         [--simulations N] [--seed N] [--format table|json|csv]
 
 ``forecast``, ``demo``, ``movement`` and ``compare`` take ``--output NAME.xlsx`` (the
 committee pack), the RAG policy flags (``--rag FILE``, ``--red-share`` ...) and, except
@@ -43,7 +45,7 @@ import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from forecastlib.cli import activity, compare, forecast, movement
+from forecastlib.cli import activity, backtest, compare, forecast, movement
 from forecastlib.cli.common import (
     UsageError,
     check_options,
@@ -61,7 +63,7 @@ __all__ = ["main"]
 EXIT_CRASH = 1
 EXIT_BAD_INPUT = 2
 
-_COMMANDS = (forecast, activity, movement, compare)
+_COMMANDS = (forecast, activity, movement, compare, backtest)
 
 
 class _Parser(argparse.ArgumentParser):

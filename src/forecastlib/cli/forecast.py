@@ -21,7 +21,7 @@ from forecastlib.cli.outputs import (
     write_plots,
 )
 from forecastlib.datasets import load_sample
-from forecastlib.outturn import forecast_outturn
+from forecastlib.outturn import backtest_outturn, forecast_outturn
 from forecastlib.records import (
     read_actuals,
     read_budget,
@@ -81,6 +81,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                           help="leave out projected new placements")
     forecast.add_argument("--no-planned-ends", action="store_true",
                           help="ignore planned_end_date")
+    forecast.add_argument("--calibrate", action="store_true",
+                          help="scale the intervals by the factor learnt from a backtest of "
+                               "the last two years (see forecastlib backtest)")
     forecast.add_argument("--format", choices=["table", "json", "csv"], default="table")
     forecast.add_argument("--output", type=Path, metavar="FILE",
                           help="write to FILE; a name ending .xlsx gets the Excel committee "
@@ -104,12 +107,15 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
                    use_planned_ends=not args.no_planned_ends, interval=args.interval,
                    simulations=args.simulations, seed=args.seed, policy=policy)
     result = forecast_outturn(placements, budget, as_at, scenario=scenario, **options)
+    if args.calibrate:
+        result = backtest_outturn(placements, budget, as_at, interval=args.interval,
+                                  seed=args.seed, new_starts=not args.no_new_starts
+                                  ).calibrate(result)
     base = None
     if scenario is not None:
         def base() -> tuple[str, object]:
             return scenario.name, forecast_outturn(placements, budget, as_at, **options)
     return _finish(args, result, placements, budget, actuals, policy, base=base)
-
 
 
 def ssda903_options(args: argparse.Namespace) -> dict:

@@ -1,5 +1,11 @@
 """Outturn: year-end forecasts per budget line, variance, RAG and commentary flags."""
 
+from forecastlib.outturn.backtest import (
+    BacktestResult,
+    backtest_outturn,
+    calibrate_outturn,
+    record_as_at,
+)
 from forecastlib.outturn.deterministic import (
     OUTTURN_COLUMNS,
     deterministic_outturn,
@@ -14,10 +20,14 @@ __all__ = [
     "MOVEMENT_COMPONENTS",
     "Movement",
     "OUTTURN_COLUMNS",
+    "BacktestResult",
     "OutturnResult",
     "RagPolicy",
+    "backtest_outturn",
+    "calibrate_outturn",
     "deterministic_outturn",
     "forecast_outturn",
     "movement",
     "outturn_total",
+    "record_as_at",
 ]
