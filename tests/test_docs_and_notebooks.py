@@ -28,6 +28,7 @@ def test_readme_quick_start_has_exactly_two_commands():
     assert "forecastlib demo" in commands[0] and "pytest" in commands[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path):
     nbformat = pytest.importorskip("nbformat")

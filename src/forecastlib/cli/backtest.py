@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from forecastlib.calendar import fy_label
-from forecastlib.cli.common import CommandOutput, add_inputs, parse_as_at
+from forecastlib.cli.common import CommandOutput, add_forecast_options, add_inputs, parse_as_at
 from forecastlib.outturn import BacktestResult, backtest_outturn
 from forecastlib.records import read_budget, read_placements
 
@@ -35,11 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     backtest.add_argument("--months", type=int, nargs="+", default=None, metavar="M",
                           help="months before the year end to forecast from (default 11 to "
                                "1: every month-end from April to February)")
-    backtest.add_argument("--simulations", type=int, default=1_000, metavar="N")
-    backtest.add_argument("--seed", type=int, default=0, metavar="N")
-    backtest.add_argument("--interval", type=float, default=0.8)
-    backtest.add_argument("--no-new-starts", action="store_true",
-                          help="leave out projected new placements")
+    add_forecast_options(backtest, simulations=1_000, seed=0, planned_ends=False)
     backtest.add_argument("--keep-planned-ends", action="store_true",
                           help="keep planned_end_date in past records (only when planned "
                                "ends were known from the start)")

@@ -22,6 +22,7 @@ from forecastlib.outturn import OutturnResult, RagPolicy
 from forecastlib.report import format_outturn, result_to_csv, result_to_json_dict
 
 __all__ = [
+    "add_forecast_options",
     "MAX_SIMULATIONS",
     "CommandOutput",
     "Terminated",
@@ -86,6 +87,21 @@ def add_inputs(parser: argparse.ArgumentParser, *, actuals: bool, ssda903: bool 
     if actuals:
         parser.add_argument("--actuals", type=Path, metavar="FILE")
     parser.add_argument("--as-at", required=True, dest="as_at", metavar="DATE")
+
+
+def add_forecast_options(parser: argparse.ArgumentParser, *, simulations: int = 10_000,
+                         seed: int | None = None, planned_ends: bool = True) -> None:
+    """The simulation options every forecasting command shares: ``--simulations``,
+    ``--seed``, ``--interval``, ``--no-new-starts`` and (unless ``planned_ends`` is
+    False) ``--no-planned-ends``."""
+    parser.add_argument("--simulations", type=int, default=simulations, metavar="N")
+    parser.add_argument("--seed", type=int, default=seed, metavar="N")
+    parser.add_argument("--interval", type=float, default=0.8)
+    parser.add_argument("--no-new-starts", action="store_true",
+                        help="leave out projected new placements")
+    if planned_ends:
+        parser.add_argument("--no-planned-ends", action="store_true",
+                            help="ignore planned_end_date")
 
 
 def render(result: OutturnResult, fmt: str, policy: RagPolicy | None = None) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.calendar import fy_label
-from forecastlib.cli.common import CommandOutput, add_inputs, parse_as_at
+from forecastlib.cli.common import CommandOutput, add_forecast_options, add_inputs, parse_as_at
 from forecastlib.cli.outputs import add_policy_options, policy_from_args, wants_workbook
 from forecastlib.outturn import OutturnResult, forecast_outturn
 from forecastlib.records import read_actuals, read_budget, read_placements
@@ -43,13 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     add_inputs(parser, actuals=True)
     parser.add_argument("--scenario", action="append", required=True, metavar="FILE")
-    parser.add_argument("--simulations", type=int, default=10_000, metavar="N")
-    parser.add_argument("--seed", type=int, default=None, metavar="N")
-    parser.add_argument("--interval", type=float, default=0.8)
-    parser.add_argument("--no-new-starts", action="store_true",
-                        help="leave out projected new placements")
-    parser.add_argument("--no-planned-ends", action="store_true",
-                        help="ignore planned_end_date")
+    add_forecast_options(parser)
     parser.add_argument("--lines", action="store_true",
                         help="show every line in the table (default: lines that change)")
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table")

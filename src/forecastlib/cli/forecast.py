@@ -8,6 +8,7 @@ from pathlib import Path
 from forecastlib.cli.common import (
     CommandOutput,
     UsageError,
+    add_forecast_options,
     add_inputs,
     check_as_at,
     parse_as_at,
@@ -73,14 +74,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                           help="CSV of code (PLACE or PLACE/PLACE_PROVIDER), category")
     forecast.add_argument("--ssda903-prices", type=Path, metavar="FILE",
                           help="CSV of category, weekly_price")
-    forecast.add_argument("--simulations", type=int, default=10_000, metavar="N")
-    forecast.add_argument("--seed", type=int, default=None, metavar="N")
-    forecast.add_argument("--interval", type=float, default=0.8)
+    add_forecast_options(forecast)
     forecast.add_argument("--scenario", action="append", default=[], metavar="FILE")
-    forecast.add_argument("--no-new-starts", action="store_true",
-                          help="leave out projected new placements")
-    forecast.add_argument("--no-planned-ends", action="store_true",
-                          help="ignore planned_end_date")
     forecast.add_argument("--calibrate", action="store_true",
                           help="scale the intervals by the factor learnt from a backtest of "
                                "the last two years (see forecastlib backtest)")

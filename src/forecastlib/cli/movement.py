@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from forecastlib.cli.common import CommandOutput, parse_as_at
+from forecastlib.cli.common import CommandOutput, add_forecast_options, parse_as_at
 from forecastlib.cli.outputs import (
     add_pack_options,
     add_policy_options,
@@ -49,13 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         metavar="DATE")
     parser.add_argument("--actuals", type=Path, metavar="FILE")
     parser.add_argument("--previous-actuals", type=Path, metavar="FILE")
-    parser.add_argument("--simulations", type=int, default=10_000, metavar="N")
-    parser.add_argument("--seed", type=int, default=None, metavar="N")
-    parser.add_argument("--interval", type=float, default=0.8)
-    parser.add_argument("--no-new-starts", action="store_true",
-                        help="leave out projected new placements")
-    parser.add_argument("--no-planned-ends", action="store_true",
-                        help="ignore planned_end_date")
+    add_forecast_options(parser)
     parser.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table")
     parser.add_argument("--output", type=Path, metavar="FILE",
                         help="write to FILE; a name ending .xlsx gets the Excel committee pack")
