@@ -232,19 +232,25 @@ def _summary(book: Workbook, result: OutturnResult, policy: RagPolicy,
                 ("dot_placements", "dot_unit_cost", "dot_forecast")] + [
             (_number(row["change"]), POUNDS)]
 
-    for service in sorted(set(services)):
-        rows = np.flatnonzero(services == service)
+    lump = (result.lines["lump"].fillna(False).to_numpy(dtype=bool)
+            if "lump" in result.lines else np.zeros(len(result.lines), dtype=bool))
+
+    def line_row(position: int) -> None:
+        line = result.lines.index[position]
+        figures = result.lines.iloc[position].to_dict()
+        count = counts.iloc[position]
+        figures.update(count_mean=count["mean"], count_lower=count["lower"],
+                       count_upper=count["upper"])
+        label = line[1] or "(lump line)"
+        sheet.write(_summary_values(line[0], label, figures)
+                    + movement_cells(line if moved is not None
+                                     and line in moved.lines.index else None),
+                    rag=figures["rag"], rag_column=10)
+
+    for service in sorted(set(services[~lump])):
+        rows = np.flatnonzero((services == service) & ~lump)
         for position in rows:
-            line = result.lines.index[position]
-            figures = result.lines.iloc[position].to_dict()
-            count = counts.iloc[position]
-            figures.update(count_mean=count["mean"], count_lower=count["lower"],
-                           count_upper=count["upper"])
-            label = line[1] or "(lump line)"
-            sheet.write(_summary_values(service, label, figures)
-                        + movement_cells(line if moved is not None
-                                         and line in moved.lines.index else None),
-                        rag=figures["rag"], rag_column=10)
+            line_row(int(position))
         figures = _subtotal(result, rows, policy)
         changes = []
         if moved is not None:
@@ -253,6 +259,10 @@ def _summary(book: Workbook, result: OutturnResult, policy: RagPolicy,
                                             POUNDS)]
         sheet.write(_summary_values(service, f"{service} total", figures) + changes,
                     bold=True, fill=_SUBTOTAL_FILL, rag=figures["rag"], rag_column=10)
+    if lump.any():  # growth and savings targets: apart, and not RAG-rated as placements
+        sheet.write([("Growth and savings lines (not RAG-rated)", None)], bold=True)
+        for position in np.flatnonzero(lump):
+            line_row(int(position))
     total = result.total.to_dict()
     count = counts.iloc[-1]
     total.update(count_mean=count["mean"], count_lower=count["lower"],
