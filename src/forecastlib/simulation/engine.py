@@ -102,12 +102,15 @@ class SimulatedOutturn:
     paths : ndarray, shape (lines, simulations, months)
         Cumulative remaining spend to each month-end.
     process_only : ndarray, shape (lines, simulations)
-        Remaining spend with the demand models' parameters held at their estimates.
+        Remaining spend with the demand models' parameters held at their estimates
+        (and no common shock).
     running : ndarray, shape (lines, simulations)
         Open and new placements still running on the last day of the year.
     expected_open : dict
         Exact mean and variance of each line's open-placement cost (analytic moments).
     notes : list of str
+    no_common : ndarray, shape (lines, simulations), optional
+        Remaining spend without the common market shock (parameters still drawn).
     """
 
     lines: pd.MultiIndex
@@ -117,6 +120,7 @@ class SimulatedOutturn:
     running: np.ndarray
     expected_open: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    no_common: np.ndarray | None = None
 
     @property
     def totals(self) -> np.ndarray:
@@ -162,8 +166,10 @@ def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datet
 
 
 def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
-               offsets: np.ndarray, stays: LengthOfStayModel) -> dict[tuple, OpenBook]:
-    """One :class:`OpenBook` per line of the open placements with no known end."""
+               offsets: np.ndarray, stays: LengthOfStayModel, parameters: bool = False,
+               seed: int | None = None) -> dict[tuple, OpenBook]:
+    """One :class:`OpenBook` per line of the open placements with no known end
+    (with ``parameters``, carrying the stay model's parameter draws for ``seed``)."""
     open_rows = open_without_end(accrued)
     rows = placements[open_rows]
     if rows.empty:
@@ -175,13 +181,15 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
     books = {}
     for code, line in enumerate(lines):  # one book per line, arrays inside
         mask = codes == code
-        books[tuple(line)] = OpenBook(daily[mask], age[mask].astype(float),
-                                      stays.distribution(tuple(line)), offsets)
+        books[tuple(line)] = OpenBook(
+            daily[mask], age[mask].astype(float), stays.distribution(tuple(line)), offsets,
+            stays.parameter_draws(tuple(line), seed) if parameters else None)
     return books
 
 
 def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodIndex,
-                offsets: np.ndarray, notes: list[str]) -> tuple[dict, pd.PeriodIndex]:
+                offsets: np.ndarray, notes: list[str], seed: int | None = None
+                ) -> tuple[dict, pd.PeriodIndex]:
     starts, prices = models.starts, models.prices
     if starts is None or prices is None or len(months) == 0:
         return {}, pd.PeriodIndex([], freq="M")
@@ -194,9 +202,16 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
         if line not in prices.pools_:
             missing.append(line)
             continue
-        prepared[line] = NewStarts(first, last, offsets, prices.pools_[line],
-                                   prices.inflation_[line[0]], prices.jitter,
-                                   models.stays.distribution(line))
+        market = getattr(prices, "market_", {})
+        prepared[line] = NewStarts(
+            first, last, offsets, prices.pools_[line], prices.inflation_[line[0]],
+            prices.jitter, models.stays.distribution(line),
+            stay_draws=models.stays.parameter_draws(line, seed),
+            bootstrap=prices.bootstrap(line, seed),
+            pool_years=getattr(prices, "pool_years_", {}).get(line),
+            inflation_sd=getattr(prices, "inflation_se_", {}).get(line[0], 0.0),
+            shock_variance=(market.get("variance_now", 0.0),
+                            market.get("variance_per_year", 0.0)))
     if missing:
         notes.append(f"{len(missing)} lines have no prices to learn from, so no new starts "
                      "are projected for them.")
@@ -244,14 +259,18 @@ def simulate_remaining(
     known_running = pd.Series(np.bincount(codes, weights=known_mask & still_running & started,
                                           minlength=len(all_lines)), index=all_lines)
 
-    books = open_books(placements, accrued, as_at_day, offsets, models.stays)
+    books = open_books(placements, accrued, as_at_day, offsets, models.stays,
+                       parameters=True, seed=seed)
     notes: list[str] = []
-    new, start_months = _new_starts(models, as_at_day, months, offsets, notes)
+    new, start_months = _new_starts(models, as_at_day, months, offsets, notes, seed)
     lines = sorted(set(books) | set(new))
     count, grid = len(lines), len(offsets)
     paths = np.zeros((count, simulations, grid))
     process_only = np.zeros((count, simulations))
     running = np.zeros((count, simulations), dtype=np.int64)
+    no_common = np.zeros((count, simulations))
+    # One draw per simulation shared by every line: price inflation and the market shock.
+    market = stream(seed, ("*", "market"), "prices").standard_normal((2, simulations))
     expected_open = {}
 
     counts = plug_counts = None
@@ -272,20 +291,37 @@ def simulate_remaining(
             book_paths, book_running = book.simulate_all(seed, line, simulations)
             paths[position] += book_paths
             running[position] += book_running
-        process_only[position] = paths[position, :, -1] if grid else 0.0
+            if grid:
+                process_only[position] = _held_at_estimates(book_paths[:, -1], book.draws)
+        no_common[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)
-            new_paths, new_running = new[line].simulate(counts[index],
-                                                        stream(seed, line, "prices"))
+            unshocked = np.zeros(simulations)
+            new_paths, new_running = new[line].simulate(
+                counts[index], stream(seed, line, "prices"), market=market,
+                no_common=unshocked)
             paths[position] += new_paths
             running[position] += new_running
-            if grid:  # the same price and stay streams, with counts at fitted parameters
+            no_common[position] += unshocked
+            if grid:  # the same price and stay streams, with every parameter at its estimate
                 plug_paths, _ = new[line].simulate(plug_counts[index],
-                                                   stream(seed, line, "prices"), totals_only=True)
+                                                   stream(seed, line, "prices"), totals_only=True,
+                                                   parameters=False)
                 process_only[position] += plug_paths[:, -1]
     simulated = SimulatedOutturn(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),
         months=months, paths=paths, process_only=process_only, running=running,
-        expected_open=expected_open, notes=notes)
+        expected_open=expected_open, notes=notes, no_common=no_common)
     return simulated, known, known_running.to_frame("running")
+
+
+def _held_at_estimates(totals: np.ndarray, draws: object | None) -> np.ndarray:
+    """Open placements' cost with the stay parameters' variation taken out: each group
+    of simulations sharing draw ``k`` (``s mod K``) is moved to the overall mean."""
+    if draws is None or len(totals) < 2 * len(draws):
+        return totals
+    group = np.arange(len(totals)) % len(draws)
+    sizes = np.bincount(group, minlength=len(draws))
+    means = np.bincount(group, weights=totals, minlength=len(draws)) / sizes
+    return totals - means[group] + totals.mean()

@@ -12,6 +12,13 @@ draws one uniform per placement and simulation; only the placements that end bef
 year-end (``u >= P(E > D)``) need the inverse survival function, so a book of long
 stays costs little more than the uniform draws. Results are reduced per simulation
 with ``numpy.bincount``; nothing loops over placements or simulations.
+
+**Parameter uncertainty.** With ``draws`` (``K`` parameter sets of the line's stay,
+:class:`~forecastlib.demand.StayDraws`), simulation ``s`` uses draw ``s mod K``: a block
+of simulations is run as ``K`` strided sub-blocks, one per draw (a loop over draws, not
+over simulations), each with the same vectorised kernel. The analytic moments are then
+those of the mixture: the mean over draws, and the variance within draws plus the
+variance of the draws' means.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special, stats
 
+from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.streams import stream
 
 __all__ = ["OpenBook", "inverse_survival"]
@@ -67,12 +75,16 @@ class OpenBook:
         The line's length of stay in days.
     month_ends : ndarray
         Days from ``as_at`` to the end of each remaining month; the last is ``D``.
+    draws : StayDraws, optional
+        Parameter draws of the line's stay (simulation ``s`` uses draw ``s mod K``);
+        ``None`` holds the parameters at ``distribution``.
     """
 
     daily: np.ndarray
     age: np.ndarray
     distribution: stats.rv_continuous
     month_ends: np.ndarray
+    draws: StayDraws | None = None
 
     @cached_property
     def start_offset(self) -> np.ndarray:
@@ -107,6 +119,14 @@ class OpenBook:
         return (self.start_offset + 1).astype(np.float32)
 
     @cached_property
+    def _draw_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per draw (rows): ``S(max(a, 0))`` and ``P(E > D)`` in float32."""
+        draw = np.arange(len(self.draws))[:, None]
+        survived = np.maximum(self.draws.sf(np.maximum(self.age, 0)[None, :], draw), 1e-300)
+        beyond = self.draws.sf(self.age[None, :] + float(self.month_ends[-1]), draw) / survived
+        return np.maximum(survived, 1e-35).astype(np.float32), beyond.astype(np.float32)
+
+    @cached_property
     def _month_of_day(self) -> np.ndarray:
         """Month bucket of each last day 0..D (first month-end strictly after it)."""
         days = np.arange(int(self.month_ends[-1]) + 1)
@@ -125,9 +145,9 @@ class OpenBook:
         """Simulations per block (depends only on the book's size: reproducible)."""
         return int(max(1, min(simulations, CHUNK_ELEMENTS // max(len(self.daily), 1))))
 
-    def simulate(self, rng: np.random.Generator, simulations: int
+    def simulate(self, rng: np.random.Generator, simulations: int, first: int = 0
                  ) -> tuple[np.ndarray, np.ndarray]:
-        """One block of simulations.
+        """One block of simulations, numbered from ``first`` (which picks the draws).
 
         Returns
         -------
@@ -137,16 +157,36 @@ class OpenBook:
             Placements still in placement on the last day of the year.
         """
         months = len(self.month_ends)
-        full = self.full_path()
         count = len(self.daily)
         if count == 0:
             return np.zeros((simulations, months)), np.zeros(simulations, dtype=np.int64)
+        if self.draws is None:
+            return self._kernel(rng, simulations, self._threshold, self._survived32,
+                                lambda q: inverse_survival(self.distribution, q))
+        paths = np.empty((simulations, months))
+        running = np.empty(simulations, dtype=np.int64)
+        survived, threshold = self._draw_arrays
+        draws = len(self.draws)
+        for k in range(min(draws, simulations)):  # a loop over draws, not simulations
+            rows = slice((k - first) % draws, simulations, draws)
+            size = len(range(simulations)[rows])
+            if size:
+                paths[rows], running[rows] = self._kernel(
+                    rng, size, threshold[k], survived[k],
+                    lambda q, k=k: self.draws.isf(q, k))
+        return paths, running
+
+    def _kernel(self, rng: np.random.Generator, simulations: int, threshold: np.ndarray,
+                survived: np.ndarray, isf) -> tuple[np.ndarray, np.ndarray]:
+        months = len(self.month_ends)
+        full = self.full_path()
+        count = len(self.daily)
         uniform = rng.random((simulations, count), dtype=np.float32)
-        flat = np.flatnonzero(uniform >= self._threshold[None, :])
+        flat = np.flatnonzero(uniform >= threshold[None, :])
         rows, cols = np.divmod(flat, count)
         # Single precision is ample for days (a stay of 30 years is ~1e4 days).
-        quantile = uniform.ravel()[flat] * self._survived32[cols]
-        total_days = inverse_survival(self.distribution, quantile)
+        quantile = uniform.ravel()[flat] * survived[cols]
+        total_days = isf(quantile)
         last = np.ceil(total_days - self._age32[cols])
         np.clip(last, self._first_day32[cols], np.float32(self.month_ends[-1]), out=last)
         last = last.astype(np.int64)
@@ -181,7 +221,8 @@ class OpenBook:
             first = starts[block]
             count = min(size, simulations - first)
             rng = stream(seed, line, "ends", block)
-            paths[first:first + count], running[first:first + count] = self.simulate(rng, count)
+            paths[first:first + count], running[first:first + count] = self.simulate(
+                rng, count, first)
 
         workers = workers or min(len(starts), os.cpu_count() or 1)
         if workers <= 1 or len(starts) == 1:
@@ -202,6 +243,14 @@ class OpenBook:
         horizon = int(self.month_ends[-1])
         if len(self.daily) == 0 or horizon <= 0:
             return 0.0, 0.0
+        if self.draws is None:
+            return self._moments(self.distribution.sf)
+        moments = np.array([self._moments(lambda days, k=k: self.draws.sf(days, k))
+                            for k in range(len(self.draws))])
+        return float(moments[:, 0].mean()), float(moments[:, 1].mean() + moments[:, 0].var())
+
+    def _moments(self, sf) -> tuple[float, float]:
+        horizon = int(self.month_ends[-1])
         days = np.arange(1, horizon + 1, dtype=float)
         mean = np.zeros(len(self.daily))
         second = np.zeros(len(self.daily))
@@ -210,7 +259,8 @@ class OpenBook:
             part = slice(first, first + block)
             age = self.age[part].astype(float)[:, None]
             offset = self.start_offset[part][:, None]
-            alive = self.distribution.sf(age + days[None, :] - 1) / self.survived[part][:, None]
+            survived = np.maximum(sf(np.maximum(age, 0)), 1e-300)
+            alive = sf(age + days[None, :] - 1) / survived
             alive = np.where(days[None, :] <= offset, 0.0, np.minimum(alive, 1.0))
             mean[part] = alive.sum(axis=1)
             second[part] = ((2 * (days[None, :] - offset) - 1) * alive).sum(axis=1)
