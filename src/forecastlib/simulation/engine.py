@@ -203,12 +203,14 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
             missing.append(line)
             continue
         market = getattr(prices, "market_", {})
+        years = getattr(prices, "pool_years_", {}).get(line)
         prepared[line] = NewStarts(
             first, last, offsets, prices.pools_[line], prices.inflation_[line[0]],
             prices.jitter, models.stays.distribution(line),
             stay_draws=models.stays.parameter_draws(line, seed),
             bootstrap=prices.bootstrap(line, seed),
-            pool_years=getattr(prices, "pool_years_", {}).get(line),
+            pool_years=years if years is not None and len(years) == len(
+                prices.pools_[line]) else None,
             inflation_sd=getattr(prices, "inflation_se_", {}).get(line[0], 0.0),
             shock_variance=(market.get("variance_now", 0.0),
                             market.get("variance_per_year", 0.0)))
