@@ -154,6 +154,12 @@ def _covariance(objective, theta: np.ndarray) -> np.ndarray:
     return (vectors / values) @ vectors.T
 
 
+def _mle_covariance(family: str, frame: pd.DataFrame, theta: np.ndarray) -> np.ndarray:
+    """Inverse observed information of the log parameters at the likelihood's maximum."""
+    time, event, entry = _arrays(frame)
+    return _covariance(lambda t: _negative_loglik(family, t, time, event, entry), theta)
+
+
 def _posterior(family: str, frame: pd.DataFrame, prior_mean: np.ndarray,
                prior_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum a posteriori log parameters under a normal prior, and their covariance."""
@@ -325,9 +331,7 @@ class LengthOfStayModel:
             if ended >= self.min_events:
                 best, tried = _best_fit(frame, self.families)
                 source, own = "line", _log_params(best)
-                time, event, entry = _arrays(frame)
-                cov = _covariance(lambda theta, f=best.family: _negative_loglik(
-                    f, theta, time, event, entry), own)
+                cov = _mle_covariance(best.family, frame, own)
                 prior = _log_params(group_fit(group, best.family))
                 if len(prior) == len(own):
                     informed.append((own, np.diag(cov), prior))
