@@ -5,6 +5,7 @@ from forecastlib.demand.history import default_history_start, durations, monthly
 from forecastlib.demand.prices import PriceModel
 from forecastlib.demand.series import ProjectionWarning, project_series
 from forecastlib.demand.starts import StartsModel
+from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.demand.survival import FAMILIES, LengthOfStayModel
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "PriceModel",
     "ProjectionWarning",
     "StartsModel",
+    "StayDraws",
     "cross_validation",
     "default_history_start",
     "durations",

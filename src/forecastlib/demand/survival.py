@@ -53,7 +53,7 @@ from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
-__all__ = ["FAMILIES", "LengthOfStayModel", "StayDraws"]
+__all__ = ["FAMILIES", "LengthOfStayModel"]
 
 #: Parametric families: name -> scipy.stats distribution (location fixed at 0).
 FAMILIES: dict[str, stats.rv_continuous] = {

@@ -146,7 +146,8 @@ class OutturnResult:
         ``process_share``, ``parameter_share`` (stay, start and price parameters,
         inflation) and ``common_share`` (the market shock shared by every line), in that
         order: ``process = Var(process only) / Var``, ``common = 1 - Var(no common) /
-        Var``, and the parameter share what lies between (each clipped to [0, 1]).
+        Var``, and the parameter share what lies between (clipped so the three are
+        non-negative and add up to one; Monte Carlo noise can push a small part below 0).
         """
         if self.outturns is None or self.process_only is None:
             raise ValueError("this forecast holds no simulations")
@@ -160,7 +161,8 @@ class OutturnResult:
                 shares = (1.0, 0.0, 0.0)
             else:
                 process_share = min(process.var() / variance, 1.0)
-                common_share = float(np.clip(1 - alone.var() / variance, 0, 1))
+                common_share = float(np.clip(1 - alone.var() / variance, 0,
+                                             1 - process_share))
                 shares = (process_share, max(0.0, 1 - process_share - common_share),
                           common_share)
             return {"interval_width": float(np.diff(np.quantile(full, [tail, 1 - tail]))[0]),
