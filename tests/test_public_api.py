@@ -25,7 +25,7 @@ PUBLIC = {
     "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
     "project_series", "spells", "episode_spells", "segments", "MoveModel",
-    "line_starts",
+    "line_starts", "StayDraws",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
     "simulate_remaining",

@@ -41,3 +41,45 @@ def test_given_inflation_and_sparse_lines_fall_back_to_open_placements():
     with pytest.raises(RuntimeError, match="not fitted"):
         PriceModel().sample(line, 1, np.random.default_rng(0))
     assert "lines=1" in repr(model) and isinstance(model.summary_, pd.DataFrame)
+
+
+def _pool_medians(model):
+    from forecastlib.accrual.rates import price_terms
+
+    return {line[1]: float(np.median(price_terms(pool).weekly_cost))
+            for line, pool in model.pools_.items()}
+
+
+def test_market_index_tracks_a_wandering_price_level_and_is_quiet_on_a_steady_one():
+    from forecastlib.datasets.calibration import STUDY_LINES
+    from forecastlib.datasets.truth import World, simulate_authority
+
+    truth = {spec.category: spec.weekly_price for spec in STUDY_LINES}
+    wandering = simulate_authority(STUDY_LINES, "2017-09-30", 1, World(price_walk=0.03))
+    tracked = PriceModel(jitter=0.0).fit(wandering.placements, wandering.as_at)
+    trended = PriceModel(jitter=0.0, market=False).fit(wandering.placements, wandering.as_at)
+    for category, median in _pool_medians(tracked).items():
+        # the walk ends at the spec's price (anchored at as_at); the trend alone misses it
+        assert median == pytest.approx(truth[category], rel=0.05)
+        assert abs(_pool_medians(trended)[category] / truth[category] - 1) > 0.1
+    # a random walk of 3% a month has variance 12 * 0.03^2 = 0.0108 a year
+    assert 0.004 < tracked.market_["variance_per_year"] < 0.03
+    assert tracked.market_["quarters"] == 40 and len(tracked.index_) == 40
+    steady = simulate_authority(STUDY_LINES, "2017-09-30", 1, "tidy")
+    quiet = PriceModel().fit(steady.placements, steady.as_at)
+    assert quiet.market_["variance_per_year"] < 0.001
+    assert abs(quiet.market_["level"]) < 0.02
+
+
+def test_inflation_has_a_standard_error_and_pools_bootstrap_reproducibly(sample):
+    model = PriceModel().fit(sample.placements, sample.as_at)
+    assert all(0 < se < 0.05 for se in model.inflation_se_.values())
+    line = ("LAC Placements", "Residential homes")
+    boot = model.bootstrap(line, seed=4)
+    assert boot.shape == (40, len(model.pools_[line]))
+    np.testing.assert_array_equal(boot, model.bootstrap(line, seed=4))
+    assert boot.min() >= 0 and boot.max() < len(model.pools_[line])
+    assert len(model.pool_years_[line]) == len(model.pools_[line])
+    assert PriceModel(draws=0).fit(sample.placements, sample.as_at).bootstrap(line, 4) is None
+    given = PriceModel(inflation=0.03).fit(sample.placements, sample.as_at)
+    assert set(given.inflation_se_.values()) == {0.0}

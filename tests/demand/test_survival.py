@@ -80,3 +80,66 @@ def test_unfitted_and_bad_families_are_refused():
     with pytest.raises(ValueError, match="unknown families"):
         LengthOfStayModel(families=("gamma",)).fit(
             synthetic_book(50, stats.expon(scale=100), seed=5), "2017-10-31")
+
+
+@pytest.mark.parametrize(("family", "distribution"), [
+    ("lognormal", stats.lognorm(0.8, scale=300.0)),
+    ("weibull", stats.weibull_min(0.7, scale=400.0)),
+    ("exponential", stats.expon(scale=250.0)),
+    ("loglogistic", stats.fisk(1.8, scale=250.0)),
+])
+def test_stay_draws_closed_forms_match_scipy(family, distribution):
+    from forecastlib.demand import StayDraws
+
+    shape = distribution.args[0] if distribution.args else 1.0
+    draws = StayDraws(family, np.array([shape, 2.0]), np.array([distribution.kwds["scale"],
+                                                                 10.0]))
+    days = np.array([0.0, 1.0, 90.0, 365.0, 4000.0])
+    np.testing.assert_allclose(draws.sf(days, 0), distribution.sf(days), rtol=1e-10)
+    q = np.array([0.999, 0.5, 0.1, 1e-6])
+    np.testing.assert_allclose(draws.isf(q, np.zeros(4, dtype=int)), distribution.isf(q),
+                               rtol=1e-10)
+    assert draws.frozen(0).sf(90.0) == pytest.approx(distribution.sf(90.0))
+    # per-element draws: element i uses draw k_i
+    both = draws.sf(np.array([90.0, 90.0]), np.array([0, 1]))
+    assert both[1] == pytest.approx(draws.frozen(1).sf(90.0)) and len(draws) == 2
+
+
+def test_sparse_lines_are_pulled_toward_their_service_in_proportion_to_their_data():
+    rich = synthetic_book(3000, stats.lognorm(0.9, scale=300), seed=5, category="Rich")
+    small = synthetic_book(40, stats.lognorm(0.9, scale=1500), seed=6, category="Small")
+    tiny = synthetic_book(4, stats.lognorm(0.9, scale=1500), seed=7, category="Tiny")
+    record = pd.concat([rich, small, tiny], ignore_index=True)
+    pooled = LengthOfStayModel(history_start="2011-04-01").fit(record, "2017-10-31")
+    alone = LengthOfStayModel(history_start="2011-04-01", pooling=False).fit(record,
+                                                                              "2017-10-31")
+    fits = pooled.fits_
+    # the rich line keeps its own fit; the others sit between their own and the service's
+    assert fits.loc[("S", "Rich"), "median_days"] == pytest.approx(
+        alone.fits_.loc[("S", "Rich"), "median_days"], rel=0.02)
+    assert fits.loc[("S", "Rich"), "credibility"] > 0.95
+    assert (fits.loc[("S", "Tiny"), "credibility"] < fits.loc[("S", "Small"), "credibility"]
+            < fits.loc[("S", "Rich"), "credibility"])
+    service_median = fits.loc[("S", "Rich"), "median_days"]
+    for line in [("S", "Small"), ("S", "Tiny")]:
+        assert service_median < fits.loc[line, "median_days"]
+        assert fits.loc[line, "scale_sd"] > fits.loc[("S", "Rich"), "scale_sd"]
+    assert fits.loc[("S", "Small"), "median_days"] > fits.loc[("S", "Tiny"), "median_days"]
+    assert pooled.tau_.shape == (2,) and (pooled.tau_ > 0).all()
+
+
+def test_parameter_draws_are_reproducible_and_spread_like_the_posterior():
+    model = LengthOfStayModel(history_start="2011-04-01", draws=400).fit(
+        synthetic_book(300, stats.lognorm(0.9, scale=300), seed=8), "2017-10-31")
+    line = ("S", "X")
+    first, again = model.parameter_draws(line, seed=3), model.parameter_draws(line, seed=3)
+    np.testing.assert_array_equal(first.scale, again.scale)
+    assert not np.array_equal(first.scale, model.parameter_draws(line, seed=4).scale)
+    assert len(first) == 400 and first.family == model.fits_.loc[line, "family"]
+    spread = np.log(first.scale).std()
+    assert spread == pytest.approx(model.fits_.loc[line, "scale_sd"], rel=0.15)
+    assert np.log(first.scale).mean() == pytest.approx(
+        np.log(model.fits_.loc[line, "scale"]), abs=3 * spread / 20)
+    assert LengthOfStayModel(history_start="2011-04-01", draws=0).fit(
+        synthetic_book(50, stats.expon(scale=100), seed=9), "2017-10-31"
+    ).parameter_draws(line, seed=1) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -110,3 +111,77 @@ def test_results_do_not_depend_on_the_number_of_workers():
     np.testing.assert_array_equal(one, two)
     np.testing.assert_array_equal(one_running, two_running)
     assert book.chunk_size(1000) < 1000  # several blocks were run
+
+
+def test_simulation_s_uses_stay_draw_s_mod_k_in_every_block():
+    from forecastlib.demand import StayDraws
+
+    # draw 0 ends everyone at once; draw 1 keeps everyone to year-end; draw 2 in between
+    draws = StayDraws("exponential", np.ones(3), np.array([1e-6, 1e9, 100.0]))
+    book = OpenBook(daily=np.full(50, 10.0), age=np.full(50, 5.0),
+                    distribution=stats.expon(scale=100), month_ends=np.array([30.0, 60.0]),
+                    draws=draws)
+    full = 50 * 10.0 * 60
+    paths, running = book.simulate(stream(1, ("S", "X"), "ends"), 7, first=4)
+    # simulations 4..10 use draws 1, 2, 0, 1, 2, 0, 1
+    np.testing.assert_allclose(paths[[0, 3, 6], -1], full)
+    np.testing.assert_allclose(paths[[2, 5], -1], 50 * 10.0)  # one day each, then ended
+    assert (paths[[1, 4], -1] > 500).all() and (paths[[1, 4], -1] < full).all()
+    np.testing.assert_array_equal(running[[0, 3, 6]], 50)
+    np.testing.assert_array_equal(running[[2, 5]], 0)
+
+
+def test_open_book_with_parameter_draws_matches_its_mixture_moments():
+    from forecastlib.demand import StayDraws
+
+    rng = np.random.default_rng(2)
+    draws = StayDraws("lognormal", rng.uniform(0.7, 1.1, 8), rng.uniform(150, 450, 8))
+    book = OpenBook(daily=rng.uniform(50, 500, 300), age=rng.integers(-30, 900, 300) * 1.0,
+                    distribution=stats.lognorm(0.9, scale=300),
+                    month_ends=np.array([30.0, 61, 92, 120, 151]), draws=draws)
+    mean, variance = book.expected_cost()
+    sims = 16_000
+    paths, _ = book.simulate_all(5, ("S", "X"), sims)
+    totals = paths[:, -1]
+    assert abs(totals.mean() - mean) < 4 * np.sqrt(variance / sims)
+    assert totals.var() == pytest.approx(variance, rel=0.06)
+    # the draws' spread is in the variance: more than any single draw's process variance
+    single = OpenBook(book.daily, book.age, draws.frozen(0), book.month_ends).expected_cost()
+    assert variance > 0.5 * single[1]
+
+
+def test_new_starts_take_draws_by_simulation_and_report_the_common_shock():
+    from forecastlib.demand import StayDraws
+    from forecastlib.simulation import NewStarts
+
+    pool = pd.DataFrame({"unit_cost": [700.0, 1400.0], "unit": "week", "units_per_week": 1.0,
+                         "weeks_per_year": 52.0, "income_per_week": 0.0})
+    draws = StayDraws("exponential", np.ones(2), np.array([1e-6, 1e9]))
+    starts = NewStarts(np.array([1.0]), np.array([1.0]), np.array([10.0]), pool, 0.0, 0.0,
+                       stats.expon(scale=5.0), stay_draws=draws,
+                       bootstrap=np.array([[0, 0], [1, 1]]), shock_variance=(0.04, 0.0))
+    counts = np.ones((4, 1), dtype=np.int64)
+    market = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, -1.0, 0.0]])
+    no_common = np.zeros(4)
+    paths, running = starts.simulate(counts, 0, ("S", "X"), market=market,
+                                     no_common=no_common)
+    # one placement a simulation starting on day 1: draw 0 costs one day at 100 a day,
+    # draw 1 runs ten days at 200 a day; the shock exp(0.2 z) scales the price
+    np.testing.assert_allclose(no_common, [100.0, 2000.0, 100.0, 2000.0])
+    np.testing.assert_allclose(paths[:, -1], no_common * np.exp(0.2 * market[1]))
+    np.testing.assert_array_equal(running, [0, 1, 0, 1])
+    held, _ = starts.simulate(counts, 0, ("S", "X"), market=market, parameters=False)
+    assert set(np.round(held[:, -1])) <= {100.0 * d for d in range(1, 11)} | {
+        200.0 * d for d in range(1, 11)}
+
+
+def test_uncertainty_split_adds_up_and_has_a_common_part(sample):
+    result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
+                              actuals=sample.actuals, simulations=600, seed=2)
+    split = result.uncertainty()
+    shares = split[["process_share", "parameter_share", "common_share"]]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    assert (shares >= 0).all().all()
+    total = split.loc[("Total", "")]
+    assert total["common_share"] > 0 and total["parameter_share"] > 0
+    assert total["process_width"] < total["interval_width"]

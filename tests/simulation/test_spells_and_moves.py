@@ -205,3 +205,85 @@ def test_new_placements_move_too_and_stop_costing_the_day_before():
     assert (moved["age"] == 0).all() and running.sum() == 2000 - moved["sim"].size
     still, _ = starts.simulate(counts, 1, ("S", "X"))  # no list: no moves
     assert (still[:, -1] == 100.0 * 151).all()
+
+
+def test_moves_caps_and_parameter_draws_together_match_the_mixture_moments():
+    # spells, caps and moves inside the per-draw kernel: simulate_all_moves runs the
+    # draw loop block by block and must match the mixture's analytic moments
+    from forecastlib.demand import StayDraws
+
+    rng = np.random.default_rng(7)
+    count = 300
+    draws = StayDraws("weibull", rng.uniform(0.7, 1.0, 6), rng.uniform(250, 550, 6))
+    book_ = OpenBook(daily=rng.uniform(50, 500, count), age=rng.integers(1, 900, count) * 1.0,
+                     distribution=stats.weibull_min(0.8, scale=400), month_ends=MONTHS,
+                     offsets=rng.integers(0, 20, count) * 1.0,
+                     cap=np.where(rng.random(count) < 0.3, rng.integers(5, 200, count), np.inf),
+                     move_rate=1 / 200, draws=draws)
+    mean, variance = book_.expected_cost()
+    sims = 16_000
+    paths, running, movers = book_.simulate_all_moves(3, ("S", "X"), sims)
+    totals = paths[:, -1]
+    assert abs(totals.mean() - mean) < 4 * np.sqrt(variance / sims)
+    assert totals.var() == pytest.approx(variance, rel=0.06)
+    assert (np.diff(paths, axis=1) >= -1e-9).all()
+    # movers carry global simulation numbers, in order, inside the year and before caps
+    assert movers["sim"].size > 0 and (np.diff(movers["sim"]) >= 0).all()
+    assert movers["sim"].min() >= 0 and movers["sim"].max() < sims
+    assert (movers["day"] >= book_.start_offset[movers["placement"]] + 1).all()
+    assert (movers["day"] <= book_.last_day[movers["placement"]]).all()
+
+
+def test_a_block_with_draws_gives_each_simulation_its_own_draw_and_movers_their_sims():
+    from forecastlib.demand import StayDraws
+
+    # draw 0 ends at once, draw 1 never ends: only draw 1's simulations can move
+    draws = StayDraws("exponential", np.ones(2), np.array([1e-6, 1e9]))
+    book_ = OpenBook(np.full(40, 10.0), np.full(40, 5.0), stats.expon(scale=100), MONTHS,
+                     move_rate=1 / 50, draws=draws)
+    paths, running, movers = book_.simulate_moves(stream(2, ("S", "X"), "ends"), 9, first=3)
+    # simulations 3..11: draws 1, 0, 1, 0, ... (draw 0's spells end on day 1, so only
+    # a move on that very day comes first)
+    late = movers["day"] > 1
+    assert set(movers["sim"][late].tolist()) <= {0, 2, 4, 6, 8} and late.any()
+    np.testing.assert_array_equal(running[1::2], 0)
+    assert (paths[1::2, -1] <= 40 * 10.0).all() and (paths[1::2, -1] >= 30 * 10.0).all()
+    assert (running[0::2] > 0).all()
+
+
+def test_new_starts_draws_follow_the_global_simulation_whatever_the_blocks(monkeypatch):
+    from forecastlib.demand import StayDraws
+    from forecastlib.simulation import new_starts as module
+    from forecastlib.simulation.new_starts import NewStarts
+
+    pool = pd.DataFrame({"unit_cost": [700.0, 1400.0], "unit": "week", "units_per_week": 1.0,
+                         "weeks_per_year": 52.0, "income_per_week": 0.0})
+    # draw 0 ends after a day, draw 1 runs to year-end; bootstrap row s mod 2 picks price
+    draws = StayDraws("exponential", np.ones(2), np.array([1e-6, 1e9]))
+    starts = NewStarts(np.array([1.0]), np.array([1.0]), np.array([10.0]), pool, 0.0, 0.0,
+                       stats.expon(scale=5.0), 1 / 20, stay_draws=draws,
+                       bootstrap=np.array([[0, 0], [1, 1]]), shock_variance=(0.04, 0.0))
+    sims = 60
+    counts = np.full((sims, 1), 3, dtype=np.int64)
+    market = np.random.default_rng(1).standard_normal((2, sims))
+    monkeypatch.setattr(module, "BLOCK_PLACEMENTS", 7)  # blocks cut simulations apart
+    results = []
+    for workers in (1, 2):
+        no_common, movers = np.zeros(sims), []
+        paths, running = starts.simulate(counts, 4, ("S", "X"), workers=workers,
+                                         movers=movers, market=market, no_common=no_common)
+        results.append((paths, running, no_common))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+    paths, running, no_common = results[0]
+    moved = {key: np.concatenate([part[key] for part in movers]) for key in ("sim", "day")}
+    even, odd = slice(0, sims, 2), slice(1, sims, 2)
+    # draw 0: one day at GBP 100 each, unless moved on that very day (then no day here)
+    day_one = np.bincount(moved["sim"][moved["day"] <= 1].astype(int), minlength=sims)
+    np.testing.assert_allclose(no_common[even] + 100.0 * day_one[even], 3 * 100.0)
+    np.testing.assert_array_equal(running[even], 0)
+    np.testing.assert_allclose(paths[:, -1], no_common * np.exp(0.2 * market[1]))
+    # draw 1: GBP 200 a day, ten days unless moved first; later moves only under draw 1
+    assert (no_common[odd] <= 3 * 2000.0 + 1e-9).all() and (no_common[odd] > 0).all()
+    late = moved["sim"][moved["day"] > 1].astype(int)
+    assert late.size and (late % 2 == 1).all()

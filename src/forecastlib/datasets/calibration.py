@@ -8,9 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.datasets.truth import TruthSpec, oracle_models, simulate_authority
+from forecastlib.datasets.truth import (
+    WORLD_KINDS,
+    TruthSpec,
+    oracle_models,
+    simulate_authority,
+)
 
-__all__ = ["STUDY_LINES", "calibration_study"]
+__all__ = ["STUDY_LINES", "WORLD_KINDS", "calibration_study", "coverage_table"]
 
 #: Three lines with different start rates, trends, seasonality, stays and prices.
 STUDY_LINES: tuple[TruthSpec, ...] = (
@@ -22,16 +27,19 @@ STUDY_LINES: tuple[TruthSpec, ...] = (
 
 def calibration_study(authorities: int, as_ats: tuple[str, ...] = ("2017-09-30", "2017-12-31"),
                       simulations: int = 1000, interval: float = 0.8,
-                      specs: tuple[TruthSpec, ...] = STUDY_LINES) -> pd.DataFrame:
-    """Forecast ``authorities`` simulated authorities at each ``as_at``, with fitted and
-    with true (oracle) demand models.
+                      specs: tuple[TruthSpec, ...] = STUDY_LINES,
+                      kinds: tuple[str, ...] = ("tidy",)) -> pd.DataFrame:
+    """Forecast ``authorities`` simulated authorities of each world kind at each
+    ``as_at``, with fitted and with true (oracle) demand models.
 
     Returns
     -------
     DataFrame
-        One row per authority, ``as_at`` and line: ``truth``, the forecast's ``mean``,
-        ``lower``, ``upper`` and ``covered``, and the oracle's ``oracle_mean`` and
-        ``oracle_covered``.
+        One row per kind, authority, ``as_at`` and line, and one per total
+        (``line == "Total"``): ``shifted`` (the line's start rate shifted), ``truth``,
+        the forecast's ``mean``, ``lower``, ``upper`` and ``covered``, the oracle's
+        ``oracle_mean`` and ``oracle_covered``, and the absolute errors ``error`` and
+        ``oracle_error``.
     """
     from forecastlib.outturn import forecast_outturn
     from forecastlib.records import read_budget
@@ -41,26 +49,62 @@ def calibration_study(authorities: int, as_ats: tuple[str, ...] = ("2017-09-30",
                                        "category": [s.category for s in specs],
                                        "annual_budget": ["0"] * len(specs)}))
     rows = []
-    for seed in range(authorities):
-        for as_at in as_ats:
-            authority = simulate_authority(specs, as_at, seed)
-            models = DemandModels.fit(authority.placements, authority.as_at)
-            ours = forecast_outturn(authority.placements, budget, authority.as_at,
-                                    simulations=simulations, seed=seed, models=models,
-                                    interval=interval)
-            oracle = forecast_outturn(authority.placements, budget, authority.as_at,
-                                      simulations=simulations, seed=seed, interval=interval,
-                                      models=oracle_models(authority, models))
-            for line, truth in authority.truth.items():
-                mine, best = ours.lines.loc[line], oracle.lines.loc[line]
-                rows.append({
-                    "authority": seed, "as_at": as_at, "line": line[1], "truth": truth,
-                    "mean": mine["mean"], "lower": mine["lower"], "upper": mine["upper"],
-                    "covered": bool(mine["lower"] <= truth <= mine["upper"]),
-                    "oracle_mean": best["mean"],
-                    "oracle_covered": bool(best["lower"] <= truth <= best["upper"]),
-                })
+    for kind in kinds:
+        for seed in range(authorities):
+            for as_at in as_ats:
+                authority = simulate_authority(specs, as_at, seed, kind)
+                models = DemandModels.fit(authority.placements, authority.as_at)
+                ours = forecast_outturn(authority.placements, budget, authority.as_at,
+                                        simulations=simulations, seed=seed, models=models,
+                                        interval=interval)
+                oracle = forecast_outturn(authority.placements, budget, authority.as_at,
+                                          simulations=simulations, seed=seed,
+                                          interval=interval,
+                                          models=oracle_models(authority, models))
+                figures = [(line, truth, ours.lines.loc[line], oracle.lines.loc[line],
+                            line in authority.shifted)
+                           for line, truth in authority.truth.items()]
+                figures.append((("Total", "Total"), float(authority.truth.sum()), ours.total,
+                                oracle.total, bool(authority.shifted)))
+                for line, truth, mine, best, shifted in figures:
+                    rows.append({
+                        "kind": kind, "authority": seed, "as_at": as_at, "line": line[1],
+                        "shifted": shifted, "truth": truth, "mean": float(mine["mean"]),
+                        "lower": float(mine["lower"]), "upper": float(mine["upper"]),
+                        "covered": bool(mine["lower"] <= truth <= mine["upper"]),
+                        "oracle_mean": float(best["mean"]),
+                        "oracle_covered": bool(best["lower"] <= truth <= best["upper"]),
+                    })
     frame = pd.DataFrame(rows)
     frame["error"] = np.abs(frame["mean"] - frame["truth"])
     frame["oracle_error"] = np.abs(frame["oracle_mean"] - frame["truth"])
     return frame
+
+
+def coverage_table(study: pd.DataFrame) -> pd.DataFrame:
+    """Per world kind: coverage of lines, of totals and of shifted lines alone, and the
+    mean absolute error of lines and totals against the oracle's (ratio)."""
+    lines = study[study["line"] != "Total"]
+    totals = study[study["line"] == "Total"]
+
+    def ratio(frame: pd.DataFrame) -> float:
+        oracle = frame["oracle_error"].mean()
+        return float(frame["error"].mean() / oracle) if oracle > 0 else np.nan
+
+    rows = {}
+    for kind in dict.fromkeys(study["kind"]):
+        mine, total = lines[lines["kind"] == kind], totals[totals["kind"] == kind]
+        shifted = mine[mine["shifted"]]
+        rows[kind] = {
+            "line_forecasts": len(mine),
+            "lines_covered": mine["covered"].mean(),
+            "oracle_lines_covered": mine["oracle_covered"].mean(),
+            "totals_covered": total["covered"].mean(),
+            "oracle_totals_covered": total["oracle_covered"].mean(),
+            "shifted_lines": len(shifted),
+            "shifted_covered": shifted["covered"].mean() if len(shifted) else np.nan,
+            "error_vs_oracle": ratio(mine),
+            "total_error_vs_oracle": ratio(total),
+            "shifted_error_vs_oracle": ratio(shifted) if len(shifted) else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -14,6 +14,7 @@ from forecastlib.demand.moves import MoveModel
 from forecastlib.demand.prices import PriceModel
 from forecastlib.demand.series import ProjectionWarning, project_series
 from forecastlib.demand.starts import StartsModel
+from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.demand.survival import FAMILIES, LengthOfStayModel
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "PriceModel",
     "ProjectionWarning",
     "StartsModel",
+    "StayDraws",
     "cross_validation",
     "default_history_start",
     "durations",

@@ -11,9 +11,24 @@ Inflation is estimated per service by least squares of log weekly cost on start 
 with a fixed effect per line (``statsmodels`` OLS, bounded to [-5%, +15%] a year), or
 given. A price drawn for a start on date ``d`` is the record's price at the ``as_at``
 base times ``(1 + inflation) ** ((d - as_at) / 365.25)``.
+
+**Uncertainty.** The inflation's standard error comes from the same regression
+(``inflation_se_``, on ``log(1 + inflation)``); each simulation draws its own rate.
+:meth:`PriceModel.bootstrap` resamples each line's pool ``draws`` times (the parameter
+uncertainty of the price distribution). **Prices follow a market**: the residuals of
+every start's log weekly cost (after its line's level and its service's trend) are
+averaged by quarter into a price index, and a local-level model (``statsmodels``
+``UnobservedComponents``: index = level + noise, level a random walk) separates market
+movements from noise. The pool records are brought to the current smoothed level, and
+new placements share one **common shock** per simulation: the current level's
+uncertainty plus the random walk carried forward to their start (``market_``). In a
+record whose prices just follow their trend the level's variance is estimated near
+zero and nothing changes.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -22,11 +37,52 @@ import statsmodels.api as sm
 from forecastlib.accrual.rates import price_terms
 from forecastlib.demand.history import line_starts
 from forecastlib.lines import LINE_KEYS
+from forecastlib.streams import stream
 
 __all__ = ["PriceModel"]
 
 _RECORD_COLUMNS = ["unit_cost", "unit", "units_per_week", "weeks_per_year", "income_per_week"]
 _INFLATION_BOUNDS = (-0.05, 0.15)
+#: Standard error of log(1 + inflation) where it cannot be estimated (too few starts).
+_DEFAULT_INFLATION_SE = 0.02
+#: Fewest quarters with starts for the market (price index) model, and its span.
+_MIN_QUARTERS = 8
+_INDEX_YEARS = 10
+
+
+class _MarketIndex(sm.tsa.statespace.MLEModel):
+    """Local level with known sampling variance: ``index_q = level_q + e_q + u_q``.
+
+    ``e_q`` has the quarter's known sampling variance (residual variance over its
+    records), ``u_q`` an estimated extra noise, and the level is a random walk.
+    """
+
+    def __init__(self, endog: np.ndarray, sampling: np.ndarray):
+        super().__init__(endog, k_states=1, initialization="diffuse")
+        self["design", 0, 0] = 1.0
+        self["transition", 0, 0] = 1.0
+        self["selection", 0, 0] = 1.0
+        self._sampling = np.asarray(sampling, dtype=float)
+        self["obs_cov"] = np.zeros((1, 1, len(self._sampling)))
+
+    @property
+    def param_names(self) -> list[str]:
+        return ["sigma2.noise", "sigma2.level"]
+
+    @property
+    def start_params(self) -> np.ndarray:
+        return np.array([1e-4, 1e-4])
+
+    def transform_params(self, unconstrained: np.ndarray) -> np.ndarray:
+        return unconstrained**2
+
+    def untransform_params(self, constrained: np.ndarray) -> np.ndarray:
+        return constrained**0.5
+
+    def update(self, params, **kwargs):
+        params = super().update(params, **kwargs)
+        self["obs_cov"] = (params[0] + self._sampling)[None, None, :]
+        self["state_cov", 0, 0] = params[1]
 
 
 class PriceModel:
@@ -43,11 +99,26 @@ class PriceModel:
         Yearly price inflation for all lines or per service; estimated when ``None``.
     jitter : float, default 0.05
         Log-normal smoothing of resampled prices (0 for a plain bootstrap).
+    draws : int, default 40
+        Bootstrap resamples of each pool for parameter uncertainty (0 for none).
+    market : bool, default True
+        Estimate the common price index (level and shock); ``False`` leaves prices on
+        their inflation trend with no common shock.
 
     Attributes
     ----------
     inflation_ : dict
         Yearly inflation per service.
+    inflation_se_ : dict
+        Standard error of ``log(1 + inflation)`` per service (0 when given).
+    pool_years_ : dict
+        Per line, years from each pool record's start to ``as_at``.
+    market_ : dict
+        ``level`` (current smoothed log index, applied to the pools), ``variance_now``
+        (its variance at ``as_at``), ``variance_per_year`` (the random walk's),
+        ``quarters`` (of index) and ``noise_variance``.
+    index_ : DataFrame
+        The quarterly price index: ``years_before``, ``index``, ``records``, ``level``.
     pools_ : dict
         Per line, the price records (at the ``as_at`` price base) drawn from.
     summary_ : DataFrame
@@ -64,19 +135,24 @@ class PriceModel:
     >>> sorted(drawn.columns) == sorted(["unit_cost", "unit", "units_per_week",
     ...     "weeks_per_year", "income_per_week"])
     True
+    >>> prices.bootstrap(("LAC Placements", "Residential homes"), seed=1).shape[0]
+    40
     """
 
     def __init__(self, window_years: float = 3.0, min_records: int = 10,
-                 inflation: float | dict[str, float] | None = None, jitter: float = 0.05):
+                 inflation: float | dict[str, float] | None = None, jitter: float = 0.05,
+                 draws: int = 40, market: bool = True):
         self.window_years = window_years
         self.min_records = min_records
         self.inflation = inflation
         self.jitter = jitter
+        self.draws = draws
+        self.market = market
 
     def __repr__(self) -> str:
         fitted = f", lines={len(self.pools_)}" if hasattr(self, "pools_") else ""
         return (f"PriceModel(window_years={self.window_years}, inflation={self.inflation!r}, "
-                f"jitter={self.jitter}{fitted})")
+                f"jitter={self.jitter}, draws={self.draws}, market={self.market}{fitted})")
 
     def fit(self, placements: pd.DataFrame, as_at: object) -> PriceModel:
         """Build each line's price pool; returns ``self``."""
@@ -88,10 +164,13 @@ class PriceModel:
             (self.as_at_ - first["start_date"].to_numpy(dtype="datetime64[D]")).astype(int)
             / 365.25)
         started = first[first["years_before"] >= 0]
+        inflation, inflation_se = self._inflation(started)
         # A service whose placements all start after as_at has no trend to learn.
-        self.inflation_ = {**dict.fromkeys(first["service"].unique().tolist(), 0.0),
-                           **self._inflation(started)}
-        self.pools_, rows = {}, {}
+        later = dict.fromkeys(first["service"].unique().tolist(), 0.0)
+        self.inflation_ = {**later, **inflation}
+        self.inflation_se_ = {**{service: 0.02 for service in later}, **inflation_se}
+        level_at = self._market(started)
+        self.pools_, self.pool_years_, rows = {}, {}, {}
         open_now = placements[placements["end_date"].isna()
                               | (placements["end_date"] >= pd.Timestamp(self.as_at_))]
         for line, block in first.groupby(LINE_KEYS, sort=True):
@@ -108,8 +187,10 @@ class PriceModel:
                     recent, source = current, "open placements"
             if recent.empty:
                 continue
-            growth = (1 + self.inflation_[line[0]]) ** recent["years_before"].to_numpy()
+            years = recent["years_before"].to_numpy()
+            growth = (1 + self.inflation_[line[0]]) ** years * level_at(years)
             pool = recent[_RECORD_COLUMNS].reset_index(drop=True)
+            self.pool_years_[line] = years.astype(float)
             pool["unit_cost"] = pool["unit_cost"].to_numpy() * growth
             pool["income_per_week"] = pool["income_per_week"].to_numpy() * growth
             self.pools_[line] = pool
@@ -122,23 +203,88 @@ class PriceModel:
         self.summary_.index = pd.MultiIndex.from_tuples(self.summary_.index, names=LINE_KEYS)
         return self
 
-    def _inflation(self, started: pd.DataFrame) -> dict[str, float]:
+    def _inflation(self, started: pd.DataFrame
+                   ) -> tuple[dict[str, float], dict[str, float]]:
         services = sorted(started["service"].unique())
         if isinstance(self.inflation, dict):
-            return {s: float(self.inflation.get(s, 0.0)) for s in services}
+            return ({s: float(self.inflation.get(s, 0.0)) for s in services},
+                    dict.fromkeys(services, 0.0))
         if self.inflation is not None:
-            return {s: float(self.inflation) for s in services}
-        rates = {}
+            return {s: float(self.inflation) for s in services}, dict.fromkeys(services, 0.0)
+        rates, errors = {}, {}
         for service in services:
             block = started[(started["service"] == service) & (started["weekly_cost"] > 0)]
             if len(block) < 20 or block["years_before"].std() == 0:
-                rates[service] = 0.0
+                rates[service], errors[service] = 0.0, _DEFAULT_INFLATION_SE
                 continue
             lines = pd.get_dummies(block["category"], dtype=float)
             design = np.column_stack([-block["years_before"].to_numpy(), lines.to_numpy()])
             fitted = sm.OLS(np.log(block["weekly_cost"].to_numpy()), design).fit()
             rates[service] = float(np.clip(np.expm1(fitted.params[0]), *_INFLATION_BOUNDS))
-        return rates
+            errors[service] = float(fitted.bse[0]) if np.isfinite(fitted.bse[0]) else (
+                _DEFAULT_INFLATION_SE)
+        return rates, errors
+
+    def _market(self, started: pd.DataFrame):
+        """Fit the quarterly price index; return the level factor at ``years_before``."""
+        self.market_ = {"level": 0.0, "variance_now": 0.0, "variance_per_year": 0.0,
+                        "quarters": 0, "noise_variance": 0.0}
+        self.index_ = pd.DataFrame(columns=["years_before", "index", "records", "level"])
+        priced = started[started["weekly_cost"] > 0]
+        if not self.market or priced.empty:
+            return lambda years: np.ones(len(years))
+        growth = np.log1p(priced["service"].map(self.inflation_).to_numpy(dtype=float))
+        detrended = np.log(priced["weekly_cost"].to_numpy()) + growth * priced[
+            "years_before"].to_numpy()
+        line = pd.MultiIndex.from_frame(priced[LINE_KEYS]).codes
+        key = line[0].astype(np.int64) * (1 << 32) + line[1]
+        residual = detrended - pd.Series(detrended).groupby(key).transform("mean").to_numpy()
+        quarter = np.floor(priced["years_before"].to_numpy() * 4).astype(int)
+        recent = quarter < 4 * _INDEX_YEARS
+        table = pd.DataFrame({"quarter": quarter[recent], "residual": residual[recent]}).groupby(
+            "quarter")["residual"].agg(["mean", "size"])
+        if len(table) < _MIN_QUARTERS:
+            return lambda years: np.ones(len(years))
+        table = table.reindex(range(int(table.index.max()), -1, -1))  # oldest first
+        sampling = float(np.var(residual[recent])) / table["size"].fillna(1).to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                result = _MarketIndex(table["mean"].to_numpy(), sampling).fit(disp=False)
+            except (ValueError, np.linalg.LinAlgError):
+                return lambda years: np.ones(len(years))
+        smoothed = np.asarray(result.smoothed_state[0])
+        level = float(result.filtered_state[0, -1])
+        per_year = 4 * max(float(result.params[1]), 0.0)
+        self.market_ = {
+            "level": level,
+            # the last quarter's middle is an eighth of a year before as_at
+            "variance_now": float(result.filtered_state_cov[0, 0, -1]) + per_year / 8,
+            "variance_per_year": per_year, "quarters": int(table["mean"].notna().sum()),
+            "noise_variance": float(result.params[0])}
+        self.index_ = pd.DataFrame({"years_before": (table.index.to_numpy() + 0.5) / 4,
+                                    "index": table["mean"].to_numpy(),
+                                    "records": table["size"].fillna(0).to_numpy(dtype=int),
+                                    "level": smoothed})
+        quarters = table.index.to_numpy()
+
+        def level_at(years: np.ndarray) -> np.ndarray:
+            position = np.searchsorted(-quarters, -np.floor(np.asarray(years) * 4).astype(int))
+            position = np.clip(position, 0, len(quarters) - 1)
+            return np.exp(level - smoothed[position])
+
+        return level_at
+
+    def bootstrap(self, line: tuple[str, str], seed: int | None) -> np.ndarray | None:
+        """``draws`` bootstrap resamples of a line's pool (row positions, one row each).
+
+        Reproducible: stream ``(seed, line, "parameters", 1)``. ``None`` when ``draws``
+        is 0 or the line has no pool.
+        """
+        if self.draws <= 0 or line not in self.pools_:
+            return None
+        size = len(self.pools_[line])
+        return stream(seed, line, "parameters", 1).integers(0, size, (self.draws, size))
 
     def sample(self, line: tuple[str, str], size: int, rng: np.random.Generator,
                start_dates: np.ndarray | None = None) -> pd.DataFrame:

@@ -18,8 +18,23 @@ An open placement that has lasted ``a`` days has conditional survival
 ``S(a + s) / S(a)``; :meth:`LengthOfStayModel.sample_remaining` draws its remaining stay
 by inverse CDF, ``T = S^{-1}(u S(a))``, for many placements at once.
 
-Lines with fewer than ``min_events`` ended spells borrow the fit of their whole service
-(and, failing that, of every line), and say so in ``fits_``.
+**Partial pooling.** Every line's parameters are shrunk toward its service's fit (of
+every line, when the service itself is sparse) by empirical Bayes: in the line's family,
+with log parameters ``theta``, the line's estimate maximises
+
+.. math:: \\ell(\\theta) - \\tfrac12 \\sum_p (\\theta_p - \\theta^{\\text{service}}_p)^2 / \\tau_p^2
+
+where the between-line spread ``tau`` is estimated from the lines with enough ended
+spells (their spread around their service beyond their own sampling error). A line
+with thousands of spells keeps its own fit; one with a handful sits near its service's,
+between the two in proportion to its information (``credibility`` in ``fits_``), never
+all-or-nothing. Lines with fewer than ``min_events`` ended spells take their service's
+family (so a heavy-tailed service keeps its tail) and say so in ``fits_``.
+
+**Parameter uncertainty.** The curvature of the same objective at its maximum gives
+the approximate posterior ``N(theta_hat, H^{-1})`` (Laplace); :meth:`parameter_draws`
+draws ``draws`` parameter sets from it (:class:`~forecastlib.demand.stay_draws.StayDraws`),
+which the simulation spreads over its simulations (simulation ``s`` uses draw ``s mod K``).
 """
 
 from __future__ import annotations
@@ -31,9 +46,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 from statsmodels.duration.survfunc import SurvfuncRight
+from statsmodels.tools.numdiff import approx_hess3
 
 from forecastlib.demand.history import default_history_start, durations, segments
+from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.lines import LINE_KEYS
+from forecastlib.streams import stream
 
 __all__ = ["FAMILIES", "LengthOfStayModel"]
 
@@ -44,6 +62,11 @@ FAMILIES: dict[str, stats.rv_continuous] = {
     "lognormal": stats.lognorm,
     "loglogistic": stats.fisk,
 }
+
+
+#: Default between-line spread of [log shape, log scale] and its floor.
+_DEFAULT_TAU = np.array([0.3, 0.5])
+_TAU_FLOOR = np.array([0.05, 0.1])
 
 
 @dataclass(frozen=True)
@@ -108,6 +131,73 @@ def _best_fit(frame: pd.DataFrame, families: tuple[str, ...]) -> tuple[_Fit, lis
     return min(fits, key=lambda fit: fit.aic), fits
 
 
+def _log_params(fit: _Fit) -> np.ndarray:
+    """A fit's parameters on the log scale: ``[log shape, log scale]`` (or ``[log scale]``)."""
+    if fit.shape is None:
+        return np.array([np.log(fit.scale)])
+    return np.array([np.log(fit.shape), np.log(fit.scale)])
+
+
+def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (frame["duration"].to_numpy(), frame["event"].to_numpy(dtype=bool),
+            frame["entry"].to_numpy())
+
+
+def _covariance(objective, theta: np.ndarray) -> np.ndarray:
+    """Inverse of the objective's numerical Hessian at ``theta`` (made positive definite)."""
+    hessian = np.atleast_2d(approx_hess3(theta, objective))
+    hessian = (hessian + hessian.T) / 2
+    if not np.all(np.isfinite(hessian)):
+        return np.eye(len(theta)) * 4.0
+    values, vectors = np.linalg.eigh(hessian)
+    values = np.maximum(values, 1.0 / 16.0)  # no parameter less certain than sd 4 (log)
+    return (vectors / values) @ vectors.T
+
+
+def _mle_covariance(family: str, frame: pd.DataFrame, theta: np.ndarray) -> np.ndarray:
+    """Inverse observed information of the log parameters at the likelihood's maximum."""
+    time, event, entry = _arrays(frame)
+    return _covariance(lambda t: _negative_loglik(family, t, time, event, entry), theta)
+
+
+def _posterior(family: str, frame: pd.DataFrame, prior_mean: np.ndarray,
+               prior_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum a posteriori log parameters under a normal prior, and their covariance."""
+    time, event, entry = _arrays(frame)
+
+    def objective(theta: np.ndarray) -> float:
+        penalty = 0.5 * float((((theta - prior_mean) / prior_sd) ** 2).sum())
+        if not len(time):
+            return penalty
+        return _negative_loglik(family, theta, time, event, entry) + penalty
+
+    result = optimize.minimize(objective, prior_mean, method="L-BFGS-B",
+                               bounds=[(-12.0, 14.0)] * len(prior_mean))
+    theta = result.x if np.isfinite(result.fun) and result.fun < 1e299 else prior_mean
+    return theta, _covariance(objective, theta)
+
+
+def _heterogeneity(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Between-line spread ``tau`` of ``[log shape, log scale]`` by the method of moments.
+
+    ``rows`` hold each well-observed line's own estimate, its sampling variances and its
+    service's estimate (in the line's family); ``tau^2`` is the mean squared deviation
+    less the mean sampling variance, floored, with defaults when fewer than three lines
+    inform it.
+    """
+    tau = _DEFAULT_TAU.copy()
+    for p, (floor, default) in enumerate(zip(_TAU_FLOOR, _DEFAULT_TAU, strict=True)):
+        usable = [(own[-2 + p], var[-2 + p], prior[-2 + p]) for own, var, prior in rows
+                  if len(own) > 1 or p == 1]
+        if len(usable) < 3:
+            tau[p] = default
+            continue
+        own, var, prior = (np.asarray(column) for column in zip(*usable, strict=True))
+        spread = float(np.mean((own - prior) ** 2) - np.mean(var))
+        tau[p] = float(np.clip(np.sqrt(max(spread, 0.0)), floor, 3.0))
+    return tau
+
+
 def _kaplan_meier(frame: pd.DataFrame, level: float) -> pd.DataFrame:
     fitted = SurvfuncRight(frame["duration"].to_numpy(), frame["event"].to_numpy(dtype=int),
                            entry=frame["entry"].to_numpy())
@@ -134,22 +224,34 @@ class LengthOfStayModel:
     families : tuple of str
         Candidate parametric families (see :data:`FAMILIES`); chosen per line by AIC.
     min_events : int, default 10
-        Lines with fewer ended spells use their service's (or everyone's) fit.
+        Lines with fewer ended spells take their service's (or everyone's) family; every
+        line's parameters are partially pooled toward its service's (module notes).
     history_start : date-like, optional
         First day of the record's history (spells running then are left truncated);
         default :func:`~forecastlib.demand.history.default_history_start`.
     level : float, default 0.95
         Coverage of the Kaplan-Meier bands.
+    draws : int, default 40
+        Parameter draws per line for the simulation (0: parameters held at their
+        estimates).
+    pooling : bool, default True
+        Shrink each line toward its service by empirical Bayes (``False``: every line
+        with ``min_events`` ended spells keeps its own maximum-likelihood fit, the others
+        take their service's).
 
     Attributes
     ----------
     fits_ : DataFrame
         Per line: ``family``, ``shape``, ``scale``, ``aic``, ``mean_days``,
-        ``median_days``, ``spells``, ``ended``, ``source`` (``"line"``, ``"service"``
-        or ``"all"``) and the AIC of every family tried (``aic_<family>``).
+        ``median_days``, ``spells``, ``ended``, ``source`` (where the family comes from:
+        ``"line"``, ``"service"`` or ``"all"``), ``credibility`` (the weight of the
+        line's own data in its log scale, 0 to 1), ``scale_sd`` (posterior standard
+        deviation of the log scale) and the AIC of every family tried (``aic_<family>``).
     survival_ : dict
         Per line, the Kaplan-Meier table: ``days``, ``survival``, ``lower``, ``upper``,
         ``at_risk``, ``ended``.
+    tau_ : ndarray
+        Estimated between-line spread of ``[log shape, log scale]`` (the pooling prior).
     history_start_ : numpy.datetime64
     as_at_ : numpy.datetime64
 
@@ -165,6 +267,8 @@ class LengthOfStayModel:
     ...     np.random.default_rng(1))
     >>> remaining.shape, bool((remaining >= 1).all())
     ((3,), True)
+    >>> len(model.parameter_draws(("LAC Placements", "Residential homes"), seed=1))
+    40
     """
 
     def __init__(
@@ -173,16 +277,20 @@ class LengthOfStayModel:
         min_events: int = 10,
         history_start: object | None = None,
         level: float = 0.95,
+        draws: int = 40,
+        pooling: bool = True,
     ):
         self.families = families
         self.min_events = min_events
         self.history_start = history_start
         self.level = level
+        self.draws = draws
+        self.pooling = pooling
 
     def __repr__(self) -> str:
         fitted = f", lines={len(self.fits_)}" if hasattr(self, "fits_") else ""
-        return (f"LengthOfStayModel(families={self.families}, min_events={self.min_events}"
-                f"{fitted})")
+        return (f"LengthOfStayModel(families={self.families}, min_events={self.min_events}, "
+                f"draws={self.draws}, pooling={self.pooling}{fitted})")
 
     def fit(self, placements: pd.DataFrame, as_at: object) -> LengthOfStayModel:
         """Fit every line of ``placements`` as at ``as_at``; returns ``self``."""
@@ -197,47 +305,105 @@ class LengthOfStayModel:
         else:
             self.history_start_ = default_history_start(placements)
         table = durations(segments(placements), self.as_at_, self.history_start_)
-        pooled: dict[object, _Fit] = {}
-        rows, self.survival_ = {}, {}
+        # A line whose spells all start after as_at borrows its service's (or the
+        # record's) fit, so its future placements can be costed from their start.
+        later = placements[LINE_KEYS].drop_duplicates().itertuples(index=False, name=None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            groups = dict(list(table.groupby(LINE_KEYS, sort=True)))
-            # A line whose spells all start after as_at borrows its service's (or the
-            # record's) fit, so its future placements can be costed from their start.
-            later = placements[LINE_KEYS].drop_duplicates().itertuples(index=False, name=None)
-            for line in sorted(set(groups) | set(later)):
-                frame = groups.get(line, table.iloc[:0])
-                ended = int(frame["event"].sum())
-                if ended >= self.min_events:
-                    best, tried = _best_fit(frame, self.families)
-                    source = "line"
+            self._fit_table(table, later)
+        return self
+
+    def _fit_table(self, table: pd.DataFrame, later: object = ()) -> None:
+        enough = table.groupby("service")["event"].sum() >= self.min_events
+        group_of = {service: service if ok else "*" for service, ok in enough.items()}
+        best_of: dict[str, _Fit] = {}
+        fitted: dict[tuple[str, str], _Fit | None] = {}
+
+        def group_fit(group: str, family: str | None) -> _Fit:
+            """A service's (``"*"``: everyone's) fit, best or in ``family``; cached."""
+            frame = table if group == "*" else table[table["service"] == group]
+            if family is None:
+                if group not in best_of:
+                    best_of[group], tried = _best_fit(frame, self.families)
+                    fitted.update({(group, fit.family): fit for fit in tried})
+                return best_of[group]
+            if (group, family) not in fitted:
+                fitted[(group, family)] = _fit_family(family, *_arrays(frame))
+            return fitted[(group, family)] or group_fit(group, None)
+
+        groups = dict(list(table.groupby(LINE_KEYS, sort=True)))
+        chosen, informed, self.survival_ = {}, [], {}
+        for line in sorted(set(groups) | set(later)):
+            frame = groups.get(line, table.iloc[:0])
+            ended = int(frame["event"].sum())
+            group = group_of.get(line[0], "*")
+            if ended >= self.min_events:
+                best, tried = _best_fit(frame, self.families)
+                source, own = "line", _log_params(best)
+                cov = _mle_covariance(best.family, frame, own)
+                prior = _log_params(group_fit(group, best.family))
+                if len(prior) == len(own):
+                    informed.append((own, np.diag(cov), prior))
                 else:
-                    service = line[0]
-                    source = "service"
-                    group = table[table["service"] == service]
-                    if int(group["event"].sum()) < self.min_events:
-                        service, group, source = "*", table, "all"
-                    if group.empty:  # no spell started by as_at anywhere: nothing to fit
-                        continue
-                    if service not in pooled:
-                        pooled[service] = _best_fit(group, self.families)[0]
-                    best, tried = pooled[service], []
-                if len(frame) and ended:
-                    self.survival_[line] = _kaplan_meier(frame, self.level)
-                frozen = best.frozen()
-                rows[line] = {
-                    "family": best.family, "shape": best.shape, "scale": best.scale,
-                    "aic": best.aic, "mean_days": float(frozen.mean()),
-                    "median_days": float(frozen.median()), "spells": len(frame),
-                    "ended": ended, "source": source,
-                    **{f"aic_{fit.family}": fit.aic for fit in tried},
-                }
+                    prior = own
+            else:
+                if table.empty:  # no spell started by as_at anywhere: nothing to fit
+                    continue
+                best, tried = group_fit(group, None), []
+                source, own, cov = ("service" if group != "*" else "all"), None, None
+                prior = _log_params(best)
+            if len(frame) and ended:
+                self.survival_[line] = _kaplan_meier(frame, self.level)
+            chosen[line] = (best, tried, source, frame, ended, own, cov, prior)
+        self.tau_ = _heterogeneity(informed)
+        rows, self._posterior = {}, {}
+        for line, (best, tried, source, frame, ended, own, cov, prior) in chosen.items():
+            prior_sd = self.tau_[-len(prior):]
+            if own is not None and not self.pooling:
+                theta = own
+            elif own is not None:  # normal approximation: precision-weighted combination
+                information = np.linalg.inv(cov)
+                cov = np.linalg.inv(information + np.diag(1 / prior_sd**2))
+                theta = cov @ (information @ own + prior / prior_sd**2)
+            elif self.pooling:
+                theta, cov = _posterior(best.family, frame, prior, prior_sd)
+            else:
+                theta, cov = prior, np.diag(prior_sd**2)
+            self._posterior[line] = (best.family, theta, cov)
+            fit = _Fit(best.family, float(np.exp(theta[0])) if len(theta) > 1 else None,
+                       float(np.exp(theta[-1])), best.loglik, best.aic)
+            frozen = fit.frozen()
+            rows[line] = {
+                "family": fit.family, "shape": fit.shape, "scale": fit.scale,
+                "aic": best.aic, "mean_days": float(frozen.mean()),
+                "median_days": float(frozen.median()), "spells": len(frame),
+                "ended": ended, "source": source,
+                "credibility": float(np.clip(1 - cov[-1, -1] / prior_sd[-1] ** 2, 0, 1)),
+                "scale_sd": float(np.sqrt(cov[-1, -1])),
+                **{f"aic_{fit.family}": fit.aic for fit in tried},
+            }
         self.fits_ = pd.DataFrame.from_dict(rows, orient="index")
         self.fits_.index = (pd.MultiIndex.from_tuples(self.fits_.index, names=LINE_KEYS)
                             if rows else pd.MultiIndex.from_arrays([[], []], names=LINE_KEYS))
         self._frozen = {line: _Fit(r["family"], r["shape"], r["scale"], np.nan, r["aic"]).frozen()
                         for line, r in rows.items()}
-        return self
+
+    def parameter_draws(self, line: tuple[str, str], seed: int | None) -> StayDraws | None:
+        """``draws`` parameter sets of a line's stay from its approximate posterior.
+
+        Reproducible: stream ``(seed, line, "stays")``. ``None`` when ``draws`` is 0.
+        """
+        self._check_fitted()
+        if self.draws <= 0 or line not in self._posterior:
+            return None
+        family, theta, cov = self._posterior[line]
+        rng = stream(seed, line, "stays")
+        values, vectors = np.linalg.eigh(cov)
+        root = vectors * np.sqrt(np.maximum(values, 0.0))
+        sampled = theta[None, :] + rng.standard_normal((self.draws, len(theta))) @ root.T
+        sampled = np.clip(sampled, -12.0, 14.0)
+        shape = np.exp(sampled[:, 0]) if len(theta) > 1 else np.ones(self.draws)
+        return StayDraws(family, shape, np.exp(sampled[:, -1]))
 
     def distribution(self, line: tuple[str, str]) -> stats.rv_continuous:
         """The fitted (frozen) scipy distribution of a line's length of stay in days."""

@@ -171,23 +171,29 @@ def forecast_outturn(
     lines = table.index
     remaining = np.zeros((len(lines), int(simulations), len(months)))
     process = np.zeros((len(lines), int(simulations)))
+    no_common = np.zeros((len(lines), int(simulations)))
     running = np.zeros((len(lines), int(simulations)), dtype=np.int64)
     known = known.reindex(lines).fillna(0.0).to_numpy()
     remaining += known[:, None, :]
     running += known_running["running"].reindex(lines).fillna(0).to_numpy(dtype=np.int64)[:, None]
     process += known[:, -1:] if len(months) else 0.0
+    no_common += known[:, -1:] if len(months) else 0.0
     where = lines.get_indexer(simulated.lines)
     remaining[where] += simulated.paths
     process[where] += simulated.process_only
+    if simulated.no_common is not None:
+        no_common[where] += simulated.no_common
     running[where] += simulated.running
     actual = table["actual_to_date"].to_numpy()
     paths = actual[:, None, None] + remaining
     process = actual[:, None] + process
+    no_common = actual[:, None] + no_common
     if scenario is not None and len(months):
         before = paths[:, :, -1].copy()
         adjust_spend(scenario, paths, running, SpendContext(lines, as_at_day, offsets, actual,
                                                              models, seed))
         process += paths[:, :, -1] - before  # the scenario's effect, simulation by simulation
+        no_common += paths[:, :, -1] - before
     outturns = paths[:, :, -1] if len(months) else np.repeat(actual[:, None], simulations, 1)
 
     out = table.drop(columns=["forecast"]).copy()
@@ -223,4 +229,5 @@ def forecast_outturn(
     return OutturnResult(lines=out, total=total, as_at=as_at_day, year=year,
                          interval=float(interval), simulations=int(simulations), notes=notes,
                          outturns=outturns, paths=paths, months=months,
-                         year_end_running=running, process_only=process)
+                         year_end_running=running, process_only=process,
+                         no_common=no_common)

@@ -45,7 +45,10 @@ class OutturnResult:
     year_end_running : ndarray, shape (lines, simulations)
         Placements in place on the last day of the year.
     process_only : ndarray, shape (lines, simulations)
-        Outturns with the demand models' parameters held at their estimates.
+        Outturns with the demand models' parameters held at their estimates and no
+        common shock.
+    no_common : ndarray, shape (lines, simulations), optional
+        Outturns without the common market shock (parameters drawn as in ``outturns``).
     """
 
     lines: pd.DataFrame
@@ -60,6 +63,7 @@ class OutturnResult:
     months: pd.PeriodIndex | None = None
     year_end_running: np.ndarray | None = None
     process_only: np.ndarray | None = None
+    no_common: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (f"OutturnResult(as_at={self.as_at}, year={self.year}, lines={len(self.lines)}, "
@@ -134,24 +138,42 @@ class OutturnResult:
         return pd.concat([start, table])
 
     def uncertainty(self) -> pd.DataFrame:
-        """What the interval contains: the width due to process randomness alone and
-        the share of the outturn's variance due to parameter uncertainty (starts model
-        coefficients), per line and in total."""
+        """What the interval contains, per line and in total.
+
+        Columns: ``interval_width``; ``process_width``, the width from process randomness
+        alone (who ends when, how many start, at what price, with every parameter at its
+        estimate and no common shock); and the outturn's variance split into
+        ``process_share``, ``parameter_share`` (stay, start and price parameters,
+        inflation) and ``common_share`` (the market shock shared by every line), in that
+        order: ``process = Var(process only) / Var``, ``common = 1 - Var(no common) /
+        Var``, and the parameter share what lies between (clipped so the three are
+        non-negative and add up to one; Monte Carlo noise can push a small part below 0).
+        """
         if self.outturns is None or self.process_only is None:
             raise ValueError("this forecast holds no simulations")
         tail = (1 - self.interval) / 2
+        no_common = self.outturns if self.no_common is None else self.no_common
 
-        def summary(full: np.ndarray, process: np.ndarray) -> dict[str, float]:
-            variance_full, variance_process = full.var(), process.var()
-            share = (max(0.0, 1 - variance_process / variance_full)
-                     if variance_full > 0 else 0.0)
+        def summary(full: np.ndarray, process: np.ndarray, alone: np.ndarray
+                    ) -> dict[str, float]:
+            variance = full.var()
+            if variance <= 0:
+                shares = (1.0, 0.0, 0.0)
+            else:
+                process_share = min(process.var() / variance, 1.0)
+                common_share = float(np.clip(1 - alone.var() / variance, 0,
+                                             1 - process_share))
+                shares = (process_share, max(0.0, 1 - process_share - common_share),
+                          common_share)
             return {"interval_width": float(np.diff(np.quantile(full, [tail, 1 - tail]))[0]),
                     "process_width": float(np.diff(np.quantile(process, [tail, 1 - tail]))[0]),
-                    "parameter_share": share}
+                    "process_share": float(shares[0]), "parameter_share": float(shares[1]),
+                    "common_share": float(shares[2])}
 
-        rows = {line: summary(self.outturns[i], self.process_only[i])
+        rows = {line: summary(self.outturns[i], self.process_only[i], no_common[i])
                 for i, line in enumerate(self.lines.index)}
-        rows[("Total", "")] = summary(self.outturns.sum(axis=0), self.process_only.sum(axis=0))
+        rows[("Total", "")] = summary(self.outturns.sum(axis=0), self.process_only.sum(axis=0),
+                                      no_common.sum(axis=0))
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
         return frame

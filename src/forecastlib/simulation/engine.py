@@ -127,12 +127,15 @@ class SimulatedOutturn:
     paths : ndarray, shape (lines, simulations, months)
         Cumulative remaining spend to each month-end.
     process_only : ndarray, shape (lines, simulations)
-        Remaining spend with the demand models' parameters held at their estimates.
+        Remaining spend with the demand models' parameters held at their estimates
+        (and no common shock).
     running : ndarray, shape (lines, simulations)
         Open and new placements still running on the last day of the year.
     expected_open : dict
         Exact mean and variance of each line's open-placement cost (analytic moments).
     notes : list of str
+    no_common : ndarray, shape (lines, simulations), optional
+        Remaining spend without the common market shock (parameters still drawn).
     """
 
     lines: pd.MultiIndex
@@ -142,6 +145,7 @@ class SimulatedOutturn:
     running: np.ndarray
     expected_open: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    no_common: np.ndarray | None = None
 
     @property
     def totals(self) -> np.ndarray:
@@ -192,14 +196,15 @@ _NEVER_ENDS = stats.expon(scale=np.inf)
 
 
 def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
-               offsets: np.ndarray, stays: LengthOfStayModel, moves: MoveModel | None = None
-               ) -> dict[tuple, OpenBook]:
+               offsets: np.ndarray, stays: LengthOfStayModel, moves: MoveModel | None = None,
+               parameters: bool = False, seed: int | None = None) -> dict[tuple, OpenBook]:
     """One :class:`OpenBook` per line of the open placements with no known end.
 
     Placements are aged from their **spell's** start (a re-priced or moved placement is
     not new), ordered by client and spell (so draws are keyed by spells, not by how
     they were cut into episodes), and carry their line's move hazard and, where the
-    record has a ``latest_end_date`` column (an 18th birthday), that cap.
+    record has a ``latest_end_date`` column (an 18th birthday), that cap. With
+    ``parameters``, each book carries its line's stay parameter draws for ``seed``.
     """
     open_rows = open_without_end(accrued)
     rows = placements[open_rows]
@@ -227,10 +232,13 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
         key = tuple(line)
         # With no length of stay learnt anywhere (no spell started by as_at), an open
         # placement is committed to year-end: the deterministic outturn's basis.
-        distribution = stays.distribution(key) if key in stays.fits_.index else _NEVER_ENDS
+        learnt = key in stays.fits_.index
+        distribution = stays.distribution(key) if learnt else _NEVER_ENDS
         books[key] = OpenBook(daily[mask], age[mask].astype(float), distribution, offsets,
                               offsets=delay[mask], cap=None if cap is None else cap[mask],
-                              move_rate=moves.rate(key) if moves is not None else 0.0)
+                              move_rate=moves.rate(key) if moves is not None else 0.0,
+                              draws=stays.parameter_draws(key, seed)
+                              if parameters and learnt else None)
     return books
 
 
@@ -289,14 +297,16 @@ def _entry_prices(line: tuple, day: np.ndarray, models: DemandModels,
 def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
                     offsets: np.ndarray, simulations: int, seed: int | None,
                     position: dict[tuple, int], paths: np.ndarray, running: np.ndarray,
-                    extra: np.ndarray, kind: int = 0) -> int:
+                    extra: np.ndarray, kind: int = 0, parameters: bool = True) -> int:
     """Follow moved spells line to line until the year ends; returns the moves made.
 
     Each receiving line pays from the move day at a price drawn from its own price
     records, for the rest of the spell: the spell's end is drawn from the receiving
     line's length of stay conditioned on the spell's age, and it may move again.
     ``extra`` (lines x simulations) collects the moved spells' year-end cost. ``kind``
-    keys the random streams (0: open placements' moves, 1: new placements' moves).
+    keys the random streams (0: open placements' moves, 1: new placements' moves). With
+    ``parameters``, a spell in simulation ``s`` takes the receiving line's stay
+    parameter draw ``s mod K`` (else the fitted stay).
     """
     moves = models.moves
     incoming: dict[tuple, list[_Entries]] = {}
@@ -312,9 +322,11 @@ def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
             entries = _Entries.join(arriving[line])
             rng = stream(seed, line, "moves", 2000 + round_ + 10_000 * kind)
             daily = _entry_prices(line, entries.day.astype(float), models, rng)
+            draws = models.stays.parameter_draws(line, seed) if parameters else None
             line_paths, line_running, moved, day = simulate_segments(
                 models.stays.distribution(line), entries.sim, daily, entries.age,
-                entries.day - 1.0, entries.cap, moves.rate(line), offsets, rng, simulations)
+                entries.day - 1.0, entries.cap, moves.rate(line), offsets, rng, simulations,
+                draws=draws)
             row = position[line]
             paths[row] += line_paths
             running[row] += line_running
@@ -327,7 +339,8 @@ def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
 
 
 def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodIndex,
-                offsets: np.ndarray, notes: list[str]) -> tuple[dict, pd.PeriodIndex]:
+                offsets: np.ndarray, notes: list[str], seed: int | None = None
+                ) -> tuple[dict, pd.PeriodIndex]:
     starts, prices = models.starts, models.prices
     if starts is None or prices is None or len(months) == 0:
         return {}, pd.PeriodIndex([], freq="M")
@@ -340,10 +353,19 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
         if line not in prices.pools_:
             missing.append(line)
             continue
-        prepared[line] = NewStarts(first, last, offsets, prices.pools_[line],
-                                   prices.inflation_[line[0]], prices.jitter,
-                                   models.stays.distribution(line),
-                                   models.moves.rate(line) if models.moves is not None else 0.0)
+        market = getattr(prices, "market_", {})
+        years = getattr(prices, "pool_years_", {}).get(line)
+        prepared[line] = NewStarts(
+            first, last, offsets, prices.pools_[line], prices.inflation_[line[0]],
+            prices.jitter, models.stays.distribution(line),
+            models.moves.rate(line) if models.moves is not None else 0.0,
+            stay_draws=models.stays.parameter_draws(line, seed),
+            bootstrap=prices.bootstrap(line, seed),
+            pool_years=years if years is not None and len(years) == len(
+                prices.pools_[line]) else None,
+            inflation_sd=getattr(prices, "inflation_se_", {}).get(line[0], 0.0),
+            shock_variance=(market.get("variance_now", 0.0),
+                            market.get("variance_per_year", 0.0)))
     if missing:
         notes.append(f"{len(missing)} lines have no prices to learn from, so no new starts "
                      "are projected for them.")
@@ -364,11 +386,15 @@ def _new_entries(parts: dict[tuple, list[dict]]) -> dict[tuple, _Entries]:
 def _follow_moves(movers: dict[tuple, _Entries], new_movers: tuple[dict, dict],
                   models: DemandModels, offsets: np.ndarray, simulations: int,
                   seed: int | None, lines: list[tuple], paths: np.ndarray,
-                  running: np.ndarray, process_only: np.ndarray) -> int:
+                  running: np.ndarray, process_only: np.ndarray,
+                  no_common: np.ndarray | None = None) -> int:
     """Simulate the moves of open and of new placements; returns the moves made.
 
     The plug-in new starts (``process_only``) move by the same streams as the drawn ones,
-    as their prices and stays do.
+    as their prices and stays do, with the stay parameters at their estimates; the
+    open placements' moved cost enters ``process_only`` with the stay draws' variation
+    taken out (:func:`_held_at_estimates`). Moved spells' prices carry no common shock:
+    their cost is added to ``no_common`` as it is.
     """
     if models.moves is None:
         return 0
@@ -379,15 +405,23 @@ def _follow_moves(movers: dict[tuple, _Entries], new_movers: tuple[dict, dict],
         moved_cost = np.zeros((count, simulations))
         made += _simulate_moves(movers, models, offsets, simulations, seed, position, paths,
                                 running, moved_cost)
-        process_only += moved_cost
+        groups = range(models.stays.draws) if getattr(models.stays, "draws", 0) > 0 else None
+        for row in range(count):
+            process_only[row] += _held_at_estimates(moved_cost[row], groups)
+        if no_common is not None:
+            no_common += moved_cost
     drawn, plug = _new_entries(new_movers[0]), _new_entries(new_movers[1])
     if drawn:
+        drawn_cost = np.zeros((count, simulations))
         made += _simulate_moves(drawn, models, offsets, simulations, seed, position, paths,
-                                running, np.zeros((count, simulations)), kind=1)
+                                running, drawn_cost, kind=1)
+        if no_common is not None:
+            no_common += drawn_cost
     if plug:
         plug_cost = np.zeros((count, simulations))
         _simulate_moves(plug, models, offsets, simulations, seed, position,
-                        np.zeros_like(paths), np.zeros_like(running), plug_cost, kind=1)
+                        np.zeros_like(paths), np.zeros_like(running), plug_cost, kind=1,
+                        parameters=False)
         process_only += plug_cost
     return made
 
@@ -433,14 +467,15 @@ def simulate_remaining(
     known_running = pd.Series(np.bincount(codes, weights=known_mask & still_running & started,
                                           minlength=len(all_lines)), index=all_lines)
 
-    books = open_books(placements, accrued, as_at_day, offsets, models.stays, models.moves)
+    books = open_books(placements, accrued, as_at_day, offsets, models.stays, models.moves,
+                       parameters=True, seed=seed)
     notes: list[str] = []
     unlearnt = sum(len(book.daily) for book in books.values() if book.distribution is _NEVER_ENDS)
     if unlearnt:
         notes.append(f"{unlearnt} open placements are in lines with no length of stay to "
                      "learn from (no spell started by the as-at date): they are taken to run "
                      "to year-end.")
-    new, start_months = _new_starts(models, as_at_day, months, offsets, notes)
+    new, start_months = _new_starts(models, as_at_day, months, offsets, notes, seed)
     receiving = (set(models.moves.destinations_.columns) if models.moves is not None
                  else set())
     lines = sorted(set(books) | set(new) | {tuple(line) for line in receiving})
@@ -448,6 +483,9 @@ def simulate_remaining(
     paths = np.zeros((count, simulations, grid))
     process_only = np.zeros((count, simulations))
     running = np.zeros((count, simulations), dtype=np.int64)
+    no_common = np.zeros((count, simulations))
+    # One draw per simulation shared by every line: price inflation and the market shock.
+    market = stream(seed, ("*", "market"), "prices").standard_normal((2, simulations))
     expected_open = {}
 
     counts = plug_counts = None
@@ -477,20 +515,25 @@ def simulate_remaining(
                 movers[line] = _Entries(moved["sim"], book.age[moved["placement"]],
                                         moved["day"].astype(float),
                                         book.last_day[moved["placement"]])
-        process_only[position] = paths[position, :, -1] if grid else 0.0
+            if grid:
+                process_only[position] = _held_at_estimates(book_paths[:, -1], book.draws)
+        no_common[position] = paths[position, :, -1] if grid else 0.0
         if line in new:
             index = start_lines.index(line)
+            unshocked = np.zeros(simulations)
             new_paths, new_running = new[line].simulate(
-                counts[index], seed, line, movers=new_movers[0].setdefault(line, []))
+                counts[index], seed, line, movers=new_movers[0].setdefault(line, []),
+                market=market, no_common=unshocked)
             paths[position] += new_paths
             running[position] += new_running
-            if grid:  # the same price and stay streams, with counts at fitted parameters
+            no_common[position] += unshocked
+            if grid:  # the same price and stay streams, with every parameter at its estimate
                 plug_paths, _ = new[line].simulate(
                     plug_counts[index], seed, line, totals_only=True,
-                    movers=new_movers[1].setdefault(line, []))
+                    movers=new_movers[1].setdefault(line, []), parameters=False)
                 process_only[position] += plug_paths[:, -1]
     made = _follow_moves(movers, new_movers, models, offsets, simulations, seed, lines,
-                         paths, running, process_only)
+                         paths, running, process_only, no_common)
     if made:
         notes.append(f"Placements may move between lines before year-end "
                      f"({made / simulations:.1f} moves a simulation on average), each "
@@ -501,5 +544,16 @@ def simulate_remaining(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),
         months=months, paths=paths, process_only=process_only, running=running,
-        expected_open=expected_open, notes=notes)
+        expected_open=expected_open, notes=notes, no_common=no_common)
     return simulated, known, known_running.to_frame("running")
+
+
+def _held_at_estimates(totals: np.ndarray, draws: object | None) -> np.ndarray:
+    """Open placements' cost with the stay parameters' variation taken out: each group
+    of simulations sharing draw ``k`` (``s mod K``) is moved to the overall mean."""
+    if draws is None or len(totals) < 2 * len(draws):
+        return totals
+    group = np.arange(len(totals)) % len(draws)
+    sizes = np.bincount(group, minlength=len(draws))
+    means = np.bincount(group, weights=totals, minlength=len(draws)) / sizes
+    return totals - means[group] + totals.mean()

@@ -25,11 +25,19 @@ an exponential time to its next move as well; a move on day ``M`` (before the dr
 ends the placement's cost in this line on ``M - 1`` and hands the spell, still running,
 to the receiving line (:func:`simulate_segments`). An optional ``cap`` is the last day
 care may last (an 18th birthday): drawn ends past it stop there.
+
+**Parameter uncertainty.** With ``draws`` (``K`` parameter sets of the line's stay,
+:class:`~forecastlib.demand.StayDraws`), simulation ``s`` uses draw ``s mod K``: a block
+of simulations is run as ``K`` strided sub-blocks, one per draw (a loop over draws, not
+over simulations), each with the same vectorised kernel (spell clock, cap and moves
+included). The analytic moments are then those of the mixture: the mean over draws,
+and the variance within draws plus the variance of the draws' means.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -37,6 +45,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special, stats
 
+from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.streams import stream
 
 __all__ = ["OpenBook", "inverse_survival", "simulate_segments"]
@@ -80,6 +89,15 @@ class OpenBook:
         The line's length of stay in days.
     month_ends : ndarray
         Days from ``as_at`` to the end of each remaining month; the last is ``D``.
+    offsets : ndarray, optional
+        Days after ``as_at`` before each placement's first day (default ``max(-a, 0)``).
+    cap : ndarray, optional
+        The last day care may last, in days after ``as_at`` (``inf``: none).
+    move_rate : float
+        Hazard of a move to another line, per day.
+    draws : StayDraws, optional
+        Parameter draws of the line's stay (simulation ``s`` uses draw ``s mod K``);
+        ``None`` holds the parameters at ``distribution``.
     """
 
     daily: np.ndarray
@@ -89,6 +107,7 @@ class OpenBook:
     offsets: np.ndarray | None = None
     cap: np.ndarray | None = None
     move_rate: float = 0.0
+    draws: StayDraws | None = None
 
     @cached_property
     def start_offset(self) -> np.ndarray:
@@ -150,6 +169,17 @@ class OpenBook:
         return (self.start_offset + 1).astype(np.float32)
 
     @cached_property
+    def _draw_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per draw (rows): the conditioning survival ``S(c)`` and ``P(E > D)``
+        (0 when capped before year-end), in float32."""
+        draw = np.arange(len(self.draws))[:, None]
+        horizon = float(self.month_ends[-1])
+        survived = np.maximum(self.draws.sf(self.conditioning_age[None, :], draw), 1e-300)
+        beyond = self.draws.sf(self.age[None, :] + horizon, draw) / survived
+        beyond = np.where(self.last_day[None, :] < horizon, 0.0, beyond)
+        return np.maximum(survived, 1e-35).astype(np.float32), beyond.astype(np.float32)
+
+    @cached_property
     def _month_of_day(self) -> np.ndarray:
         """Month bucket of each last day 0..D (first month-end strictly after it)."""
         days = np.arange(int(self.month_ends[-1]) + 1)
@@ -168,9 +198,9 @@ class OpenBook:
         """Simulations per block (depends only on the book's size: reproducible)."""
         return int(max(1, min(simulations, CHUNK_ELEMENTS // max(len(self.daily), 1))))
 
-    def simulate(self, rng: np.random.Generator, simulations: int
+    def simulate(self, rng: np.random.Generator, simulations: int, first: int = 0
                  ) -> tuple[np.ndarray, np.ndarray]:
-        """One block of simulations.
+        """One block of simulations, numbered from ``first`` (which picks the draws).
 
         Returns
         -------
@@ -179,28 +209,60 @@ class OpenBook:
         running : ndarray, shape (simulations,)
             Placements still in placement (in this line) on the last day of the year.
         """
-        paths, running, _ = self.simulate_moves(rng, simulations)
+        paths, running, _ = self.simulate_moves(rng, simulations, first)
         return paths, running
 
-    def simulate_moves(self, rng: np.random.Generator, simulations: int
+    def simulate_moves(self, rng: np.random.Generator, simulations: int, first: int = 0
                        ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """One block of simulations, with the spells that move out of the line.
 
         Returns ``paths`` and ``running`` as :meth:`simulate`, and ``movers``: arrays
         ``sim`` (simulation within the block), ``placement`` (position in the book) and
-        ``day`` (move day, days after ``as_at``) of every move before year-end.
+        ``day`` (move day, days after ``as_at``) of every move before year-end, ordered
+        by simulation. The block's simulations are numbered from ``first``: with
+        ``draws``, simulation ``first + i`` uses draw ``(first + i) mod K``.
         """
+        months = len(self.month_ends)
+        if len(self.daily) == 0:
+            return (np.zeros((simulations, months)), np.zeros(simulations, dtype=np.int64),
+                    _no_movers())
+        if self.draws is None:
+            return self._kernel(rng, simulations, self._threshold, self._survived32,
+                                lambda q: inverse_survival(self.distribution, q))
+        paths = np.empty((simulations, months))
+        running = np.empty(simulations, dtype=np.int64)
+        survived, threshold = self._draw_arrays
+        draws = len(self.draws)
+        moved: list[dict[str, np.ndarray]] = []
+        for k in range(min(draws, simulations)):  # a loop over draws, not simulations
+            offset = (k - first) % draws
+            rows = slice(offset, simulations, draws)
+            size = len(range(simulations)[rows])
+            if size:
+                paths[rows], running[rows], part = self._kernel(
+                    rng, size, threshold[k], survived[k],
+                    lambda q, k=k: self.draws.isf(q, k))
+                # the sub-block's simulations back to their positions in the block
+                moved.append({**part, "sim": offset + draws * part["sim"]})
+        if not moved:
+            return paths, running, _no_movers()
+        joined = {key: np.concatenate([part[key] for part in moved])
+                  for key in ("sim", "placement", "day")}
+        order = np.argsort(joined["sim"], kind="stable")
+        return paths, running, {key: value[order] for key, value in joined.items()}
+
+    def _kernel(self, rng: np.random.Generator, simulations: int, threshold: np.ndarray,
+                survived: np.ndarray, isf: Callable[[np.ndarray], np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """``simulations`` simulations under one stay parameter set: ``threshold`` is
+        ``P(E > D)``, ``survived`` the conditioning survival (float32, per placement)
+        and ``isf`` the inverse survival function."""
         months = len(self.month_ends)
         horizon = self.month_ends[-1]
         full = self.full_path()
         count = len(self.daily)
-        none = {"sim": np.zeros(0, dtype=np.int64), "placement": np.zeros(0, dtype=np.int64),
-                "day": np.zeros(0, dtype=np.int64)}
-        if count == 0:
-            return (np.zeros((simulations, months)), np.zeros(simulations, dtype=np.int64),
-                    none)
         uniform = rng.random((simulations, count), dtype=np.float32)
-        event = uniform >= self._threshold[None, :]
+        event = uniform >= threshold[None, :]
         moving = self.move_rate > 0
         if moving:
             move_uniform = rng.random((simulations, count), dtype=np.float32)
@@ -208,17 +270,17 @@ class OpenBook:
         flat = np.flatnonzero(event)
         rows, cols = np.divmod(flat, count)
         drawn = uniform.ravel()[flat]
-        ends = drawn >= self._threshold[cols]
+        ends = drawn >= threshold[cols]
         last = np.full(flat.size, np.float32(horizon), dtype=np.float32)
         # Single precision is ample for days (a stay of 30 years is ~1e4 days).
-        quantile = drawn[ends] * self._survived32[cols[ends]]
-        total_days = inverse_survival(self.distribution, quantile)
+        quantile = drawn[ends] * survived[cols[ends]]
+        total_days = isf(quantile)
         last[ends] = np.ceil(total_days - self._age32[cols[ends]])
         np.clip(last, self._first_day32[cols], np.float32(horizon), out=last)
         if self.cap is not None:
             offset = self.start_offset[cols].astype(np.float32)
             last = np.maximum(np.minimum(last, self.last_day[cols].astype(np.float32)), offset)
-        movers = none
+        movers = _no_movers()
         if moving:
             chance = move_uniform.ravel()[flat]
             wait = np.maximum(np.ceil(-np.log1p(-chance.astype(float)) / self.move_rate), 1)
@@ -268,7 +330,7 @@ class OpenBook:
             count = min(size, simulations - first)
             rng = stream(seed, line, "ends", block)
             paths[first:first + count], running[first:first + count], moved = \
-                self.simulate_moves(rng, count)
+                self.simulate_moves(rng, count, first)
             movers[block] = {**moved, "sim": moved["sim"] + first}
 
         workers = workers or min(len(starts), os.cpu_count() or 1)
@@ -289,11 +351,22 @@ class OpenBook:
         ``E[min(E, D)^2] = sum_{d=1}^{D} (2d - 1) P(E >= d)`` (placements independent),
         with ``P(E >= d) = S(a + d - 1) / S(c)`` for days after the start (``c`` the
         conditioning age), times ``exp(-lambda (d - s))`` of no move by day ``d``, and 0
-        after a cap.
+        after a cap. With ``draws``, the moments of the mixture over the draws: the mean
+        of the draws' means, and the mean of their variances plus the variance of their
+        means.
         """
         horizon = int(self.month_ends[-1])
         if len(self.daily) == 0 or horizon <= 0:
             return 0.0, 0.0
+        if self.draws is None:
+            return self._moments(self.distribution.sf)
+        moments = np.array([self._moments(lambda days, k=k: self.draws.sf(days, k))
+                            for k in range(len(self.draws))])  # a loop over draws
+        return float(moments[:, 0].mean()), float(moments[:, 1].mean() + moments[:, 0].var())
+
+    def _moments(self, sf: Callable[[np.ndarray], np.ndarray]) -> tuple[float, float]:
+        """Mean and variance of the remaining cost under the survival function ``sf``."""
+        horizon = int(self.month_ends[-1])
         days = np.arange(1, horizon + 1, dtype=float)
         mean = np.zeros(len(self.daily))
         second = np.zeros(len(self.daily))
@@ -302,7 +375,8 @@ class OpenBook:
             part = slice(first, first + block)
             age = self.age[part].astype(float)[:, None]
             offset = self.start_offset[part][:, None]
-            alive = self.distribution.sf(age + days[None, :] - 1) / self.survived[part][:, None]
+            survived = np.maximum(sf(self.conditioning_age[part][:, None]), 1e-300)
+            alive = sf(age + days[None, :] - 1) / survived
             alive = np.where(days[None, :] <= offset, 0.0, np.minimum(alive, 1.0))
             alive = np.where(days[None, :] > self.last_day[part][:, None], 0.0, alive)
             if self.move_rate > 0:  # still in this line: no move by that day
@@ -311,6 +385,11 @@ class OpenBook:
             second[part] = ((2 * (days[None, :] - offset) - 1) * alive).sum(axis=1)
         variance = second - mean**2
         return float(self.daily @ mean), float((self.daily**2) @ variance)
+
+
+def _no_movers() -> dict[str, np.ndarray]:
+    return {"sim": np.zeros(0, dtype=np.int64), "placement": np.zeros(0, dtype=np.int64),
+            "day": np.zeros(0, dtype=np.int64)}
 
 
 def simulate_segments(
@@ -324,6 +403,7 @@ def simulate_segments(
     month_ends: np.ndarray,
     rng: np.random.Generator,
     simulations: int,
+    draws: StayDraws | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Spells entering a line by a move, each in one simulation.
 
@@ -331,7 +411,8 @@ def simulate_segments(
     ``offset[i] + 1`` after ``as_at`` (its move day), in a spell that had lasted
     ``age[i]`` days by ``as_at``; its end is drawn from the line's length of stay
     conditioned on the spell lasting through the day before the move, stopped at
-    ``cap[i]`` and at a further move (rate ``move_rate`` a day).
+    ``cap[i]`` and at a further move (rate ``move_rate`` a day). With ``draws``, the
+    line's stay parameter draws, entry ``i`` takes draw ``sim[i] mod K``.
 
     Returns
     -------
@@ -360,8 +441,13 @@ def simulate_segments(
         return paths, np.zeros(simulations, dtype=np.int64), np.zeros(0, dtype=np.int64), \
             np.zeros(0)
     condition = np.maximum(age + offset, 0.0)
-    survived = np.maximum(distribution.sf(condition), 1e-300)
-    total = inverse_survival(distribution, rng.random(count) * survived)
+    if draws is None:
+        survived = np.maximum(distribution.sf(condition), 1e-300)
+        total = inverse_survival(distribution, rng.random(count) * survived)
+    else:  # per-entry parameters: draw s mod K of each entry's simulation
+        draw = np.asarray(sim) % len(draws)
+        survived = np.maximum(draws.sf(condition, draw), 1e-300)
+        total = draws.isf(rng.random(count) * survived, draw)
     last = np.clip(np.ceil(total - age), offset + 1, horizon)
     last = np.maximum(np.minimum(last, cap), offset)
     moved = np.zeros(0, dtype=np.int64)

@@ -101,10 +101,13 @@ class OutturnSurface:
             book = books.get(tuple(line))
             distribution = models.stays.distribution(tuple(line))
             base_stay = _truncated_stay(distribution, horizon) if horizon else 1.0
+            # anchored at the forecast's open mean (which averages the stay parameter draws)
+            anchor = open_mean - (book.expected_cost()[0] if book is not None else 0.0)
             for k, factor in enumerate(STAY_GRID):
                 scaled = _scaled(distribution, factor)
                 if book is not None:
-                    open_grid[row, k] = replace(book, distribution=scaled).expected_cost()[0]
+                    open_grid[row, k] = anchor + replace(
+                        book, distribution=scaled).expected_cost()[0]
                 if base_stay > 0 and horizon:
                     new_grid[row, k] = new_mean * _truncated_stay(scaled, horizon) / base_stay
         planned = None
