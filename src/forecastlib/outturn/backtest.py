@@ -89,12 +89,16 @@ def record_as_at(placements: pd.DataFrame, as_at: object, *,
 def _scores(outturn: np.ndarray, mean: np.ndarray, lower: np.ndarray,
             upper: np.ndarray) -> np.ndarray:
     """Normalised errors: how far the outturn lies from the mean, in units of the
-    interval's half on that side (``<= 1`` inside the interval)."""
+    interval's half on that side (``<= 1`` exactly when the interval held the outturn,
+    to the penny, as the table's ``hit``)."""
     deviation = outturn - mean
     half = np.where(deviation > 0, upper - mean, mean - lower)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.abs(deviation) / half
     score = np.where(np.abs(deviation) <= _PENNY, 0.0, score)
+    # an outturn within a penny of the interval is a hit (as in the table): score <= 1
+    held = (outturn >= lower - _PENNY) & (outturn <= upper + _PENNY)
+    score = np.where(held, np.minimum(score, 1.0), score)
     return np.where(np.isnan(score) | (half <= 0) & (np.abs(deviation) > _PENNY),
                     np.inf, score)
 
