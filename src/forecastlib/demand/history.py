@@ -277,6 +277,17 @@ def default_history_start(placements: pd.DataFrame) -> np.datetime64:
     return np.datetime64(fy_start(financial_year(np.datetime64(ends.min().date(), "D"))), "D")
 
 
+def resolve_history_start(placements: pd.DataFrame, as_at: np.datetime64,
+                          history_start: object | None = None) -> np.datetime64:
+    """The first day the record is complete from: ``history_start`` when given, else
+    :func:`default_history_start`; an empty record has no history, so ``as_at``."""
+    if history_start is not None:
+        return np.datetime64(pd.Timestamp(history_start).date(), "D")
+    if placements.empty:
+        return as_at
+    return default_history_start(placements)
+
+
 def durations(
     spell_table: pd.DataFrame, as_at: object, history_start: object
 ) -> pd.DataFrame:

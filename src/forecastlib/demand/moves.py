@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import default_history_start, segments
+from forecastlib.demand.history import resolve_history_start, segments
 from forecastlib.lines import LINE_KEYS
 
 __all__ = ["MoveModel"]
@@ -91,12 +91,8 @@ class MoveModel:
     def fit(self, placements: pd.DataFrame, as_at: object) -> MoveModel:
         """Count moves and days at risk per line as at ``as_at``; returns ``self``."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        if self.history_start is not None:
-            self.history_start_ = np.datetime64(pd.Timestamp(self.history_start).date(), "D")
-        elif placements.empty:  # an empty record: no history at all
-            self.history_start_ = self.as_at_
-        else:
-            self.history_start_ = default_history_start(placements)
+        self.history_start_ = resolve_history_start(placements, self.as_at_,
+                                                    self.history_start)
         as_at_day = self.as_at_.astype("int64")
         first_day = self.history_start_.astype("int64")
         table = segments(placements)

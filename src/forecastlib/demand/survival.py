@@ -48,7 +48,7 @@ from scipy import optimize, stats
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.tools.numdiff import approx_hess3
 
-from forecastlib.demand.history import default_history_start, durations, segments
+from forecastlib.demand.history import durations, resolve_history_start, segments
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
@@ -298,12 +298,8 @@ class LengthOfStayModel:
         if unknown:
             raise ValueError(f"unknown families {sorted(unknown)}; choose from {list(FAMILIES)}")
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        if self.history_start is not None:
-            self.history_start_ = np.datetime64(pd.Timestamp(self.history_start).date(), "D")
-        elif placements.empty:  # an empty record: no history at all
-            self.history_start_ = self.as_at_
-        else:
-            self.history_start_ = default_history_start(placements)
+        self.history_start_ = resolve_history_start(placements, self.as_at_,
+                                                    self.history_start)
         table = durations(segments(placements), self.as_at_, self.history_start_)
         # A line whose spells all start after as_at borrows its service's (or the
         # record's) fit, so its future placements can be costed from their start.
