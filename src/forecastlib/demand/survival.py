@@ -50,6 +50,7 @@ from statsmodels.tools.numdiff import approx_hess3
 
 from forecastlib.demand.history import durations, resolve_history_start, segments
 from forecastlib.demand.stay_draws import StayDraws
+from forecastlib.demand.stay_likelihood import negative_loglik
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -86,15 +87,7 @@ class _Fit:
 
 def _negative_loglik(family: str, log_params: np.ndarray, time: np.ndarray,
                      event: np.ndarray, entry: np.ndarray) -> float:
-    distribution = FAMILIES[family]
-    params = np.exp(log_params)
-    shape = () if family == "exponential" else (params[0],)
-    scale = params[-1]
-    # Unfrozen calls: freezing a scipy distribution costs more than evaluating it here.
-    value = (distribution.logpdf(time[event], *shape, scale=scale).sum()
-             + distribution.logsf(time[~event], *shape, scale=scale).sum()
-             - distribution.logsf(entry[entry > 0], *shape, scale=scale).sum())
-    return float(-value) if np.isfinite(value) else 1e300
+    return negative_loglik(family, log_params, time, event, entry)[0]
 
 
 def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
@@ -109,8 +102,8 @@ def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
         "loglogistic": [np.log(1.5), mean_log + 0.5],
     }[family]
     result = optimize.minimize(
-        lambda log_params: _negative_loglik(family, log_params, time, event, entry),
-        np.asarray(starts, dtype=float), method="L-BFGS-B",
+        lambda log_params: negative_loglik(family, log_params, time, event, entry),
+        np.asarray(starts, dtype=float), method="TNC", jac=True,
         bounds=[(-12.0, 14.0)] * len(starts))
     if not np.isfinite(result.fun) or result.fun >= 1e299:
         return None
@@ -165,13 +158,18 @@ def _posterior(family: str, frame: pd.DataFrame, prior_mean: np.ndarray,
     """Maximum a posteriori log parameters under a normal prior, and their covariance."""
     time, event, entry = _arrays(frame)
 
-    def objective(theta: np.ndarray) -> float:
+    def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         penalty = 0.5 * float((((theta - prior_mean) / prior_sd) ** 2).sum())
+        gradient = (theta - prior_mean) / prior_sd**2
         if not len(time):
-            return penalty
-        return _negative_loglik(family, theta, time, event, entry) + penalty
+            return penalty, gradient
+        value, data_gradient = negative_loglik(family, theta, time, event, entry)
+        return value + penalty, data_gradient + gradient
 
-    result = optimize.minimize(objective, prior_mean, method="L-BFGS-B",
+    def objective(theta: np.ndarray) -> float:
+        return with_gradient(theta)[0]
+
+    result = optimize.minimize(with_gradient, prior_mean, method="TNC", jac=True,
                                bounds=[(-12.0, 14.0)] * len(prior_mean))
     theta = result.x if np.isfinite(result.fun) and result.fun < 1e299 else prior_mean
     return theta, _covariance(objective, theta)
