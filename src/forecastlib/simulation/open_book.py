@@ -48,7 +48,7 @@ from scipy import special, stats
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.streams import stream
 
-__all__ = ["OpenBook", "inverse_survival", "simulate_segments"]
+__all__ = ["OpenBook", "bernoulli_cells", "inverse_survival", "simulate_segments"]
 
 #: Largest placement x simulation block handled at once (bounds memory: ~64 MB).
 CHUNK_ELEMENTS = 1 << 23
@@ -180,10 +180,11 @@ class OpenBook:
         return np.maximum(survived, 1e-35).astype(np.float32), beyond.astype(np.float32)
 
     @cached_property
-    def _month_of_day(self) -> np.ndarray:
-        """Month bucket of each last day 0..D (first month-end strictly after it)."""
-        days = np.arange(int(self.month_ends[-1]) + 1)
-        return np.searchsorted(self.month_ends, days, side="right")
+    def _lost_days(self) -> np.ndarray:
+        """``(m - d)^+``: days lost by each month-end ``m`` (columns) when the last day is
+        ``d`` (rows, 0 .. D)."""
+        days = np.arange(int(self.month_ends[-1]) + 1, dtype=float)
+        return np.clip(self.month_ends[None, :] - days[:, None], 0, None)
 
     def full_path(self) -> np.ndarray:
         """Cumulative cost to each month-end if no placement ended this year."""
@@ -257,21 +258,37 @@ class OpenBook:
         """``simulations`` simulations under one stay parameter set: ``threshold`` is
         ``P(E > D)``, ``survived`` the conditioning survival (float32, per placement)
         and ``isf`` the inverse survival function."""
-        months = len(self.month_ends)
+        moving = self.move_rate > 0
+        move_within = self._move_within32 if moving else None
+        if self._sample_events(simulations, threshold):
+            rows, cols, drawn, chance = _events(rng, simulations, threshold, move_within)
+        else:
+            rows, cols, drawn, chance = _cell_events(rng, simulations, threshold, move_within)
+        return self._reduce(simulations, rows, cols, drawn, chance, threshold, survived, isf)
+
+    def _sample_events(self, simulations: int, threshold: np.ndarray) -> bool:
+        """Whether to draw the events directly (:func:`_events`) rather than a uniform
+        per cell: when the cells outnumber about six times the placements plus the
+        expected events (both exact; the choice depends only on the book and count)."""
+        expected = float(np.sum(1.0 - threshold, dtype=float))
+        if self.move_rate > 0:
+            expected += float(np.sum(self._move_within32, dtype=float))
+        count = len(self.daily)
+        return simulations * count > 6 * (count + simulations * expected)
+
+    def _reduce(self, simulations: int, rows: np.ndarray, cols: np.ndarray,
+                drawn: np.ndarray, chance: np.ndarray | None, threshold: np.ndarray,
+                survived: np.ndarray, isf: Callable[[np.ndarray], np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Paths, year-end counts and movers from the cells with an event: ``rows``
+        (simulation), ``cols`` (placement), the end uniform ``drawn`` (an end this year
+        where ``drawn >= threshold``) and the move uniform ``chance`` (a move where
+        ``chance < P(move by D)``)."""
         horizon = self.month_ends[-1]
         full = self.full_path()
         count = len(self.daily)
-        uniform = rng.random((simulations, count), dtype=np.float32)
-        event = uniform >= threshold[None, :]
-        moving = self.move_rate > 0
-        if moving:
-            move_uniform = rng.random((simulations, count), dtype=np.float32)
-            event |= move_uniform < self._move_within32[None, :]
-        flat = np.flatnonzero(event)
-        rows, cols = np.divmod(flat, count)
-        drawn = uniform.ravel()[flat]
         ends = drawn >= threshold[cols]
-        last = np.full(flat.size, np.float32(horizon), dtype=np.float32)
+        last = np.full(rows.size, np.float32(horizon), dtype=np.float32)
         # Single precision is ample for days (a stay of 30 years is ~1e4 days).
         quantile = drawn[ends] * survived[cols[ends]]
         total_days = isf(quantile)
@@ -281,28 +298,23 @@ class OpenBook:
             offset = self.start_offset[cols].astype(np.float32)
             last = np.maximum(np.minimum(last, self.last_day[cols].astype(np.float32)), offset)
         movers = _no_movers()
-        if moving:
-            chance = move_uniform.ravel()[flat]
+        if chance is not None:
             wait = np.maximum(np.ceil(-np.log1p(-chance.astype(float)) / self.move_rate), 1)
             day = self.start_offset[cols] + wait
             moved = (chance < self._move_within32[cols]) & (day <= last)
             last = np.where(moved, day - 1, last).astype(np.float32)
-            movers = {"sim": rows[moved], "placement": cols[moved],
-                      "day": day[moved].astype(np.int64)}
-        last = last.astype(np.int64)
-        bucket = self._month_of_day[last]
-        inside = bucket < months  # ended before the last month-end
-        flat = rows[inside] * months + bucket[inside]
-        daily = self.daily[cols[inside]]
-        weight = np.bincount(flat, weights=daily, minlength=simulations * months)
-        weighted_end = np.bincount(flat, weights=daily * last[inside],
-                                   minlength=simulations * months)
-        cumulative_weight = np.cumsum(weight.reshape(simulations, months), axis=1)
-        cumulative_end = np.cumsum(weighted_end.reshape(simulations, months), axis=1)
-        lost = self.month_ends[None, :] * cumulative_weight - cumulative_end
+            order = np.argsort(rows[moved], kind="stable")  # movers by simulation
+            movers = {"sim": rows[moved][order], "placement": cols[moved][order],
+                      "day": day[moved].astype(np.int64)[order]}
+        # Per simulation and last day: the daily cost lost after that day (one bincount),
+        # then the cost lost to each month-end is a product with (m - d)^+.
+        width = int(horizon) + 1
+        flat = rows * width + last.astype(np.int64)
+        lost_by_day = np.bincount(flat, weights=self.daily[cols], minlength=simulations * width)
+        lost = lost_by_day.reshape(simulations, width) @ self._lost_days
         # Running at year-end: still in placement on 31 March (ending that day counts).
-        ended_early = last < horizon
-        running = count - np.bincount(rows[ended_early], minlength=simulations)
+        ended = np.bincount(flat, minlength=simulations * width).reshape(simulations, width)
+        running = count - ended[:, :-1].sum(axis=1)
         return full[None, :] - lost, running, movers
 
     def simulate_all(self, seed: int | None, line: tuple[str, str], simulations: int,
@@ -385,6 +397,103 @@ class OpenBook:
             second[part] = ((2 * (days[None, :] - offset) - 1) * alive).sum(axis=1)
         variance = second - mean**2
         return float(self.daily @ mean), float((self.daily**2) @ variance)
+
+
+def _cell_events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
+                 move_within: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The cells with an event, from one uniform per cell (two with moves): simulation,
+    placement, end uniform and move uniform of each, ordered by simulation."""
+    count = len(threshold)
+    uniform = rng.random((simulations, count), dtype=np.float32)
+    event = uniform >= threshold[None, :]
+    if move_within is not None:
+        move_uniform = rng.random((simulations, count), dtype=np.float32)
+        event |= move_uniform < move_within[None, :]
+    flat = np.flatnonzero(event)
+    rows, cols = np.divmod(flat, count)
+    chance = move_uniform.ravel()[flat] if move_within is not None else None
+    return rows, cols, uniform.ravel()[flat], chance
+
+
+def _events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
+            move_within: np.ndarray | None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The cells with an event drawn directly, in the same distribution as
+    :func:`_cell_events`.
+
+    A placement has an event (an end this year, ``u >= t``, or a move, ``v < m``) in
+    each simulation independently with ``q = 1 - t (1 - m)``: the simulations in which
+    it does are a Bernoulli process, drawn as geometric gaps (:func:`bernoulli_cells`).
+    Given an event, ``(u, v)`` is uniform on the event region: with ``w`` uniform on
+    ``[0, q)``, an end (``u = t + w``, ``v`` uniform) when ``w < 1 - t``, otherwise a
+    move alone (``v`` uniform on ``[0, m)``, ``u`` below ``t``). The cost is about the
+    placements plus the events, not the cells.
+    """
+    t = threshold.astype(float)
+    m = np.zeros_like(t) if move_within is None else move_within.astype(float)
+    q = 1.0 - t * (1.0 - m)
+    rows, cols = bernoulli_cells(rng, q, simulations)
+    w = rng.random(rows.size) * q[cols]
+    ends = w < 1.0 - t[cols]
+    below_one = np.nextafter(np.float32(1), np.float32(0))
+    # t is a float32 value, so t + w rounds to a float32 no smaller than t
+    drawn = np.where(ends, np.minimum((t[cols] + w).astype(np.float32), below_one),
+                     np.float32(-1))
+    if move_within is None:
+        return rows, cols, drawn, None
+    v = rng.random(rows.size, dtype=np.float32)
+    alone = np.minimum(v * move_within[cols], np.nextafter(move_within[cols], np.float32(0)))
+    return rows, cols, drawn, np.where(ends, v, alone)
+
+
+def bernoulli_cells(rng: np.random.Generator, probability: np.ndarray, simulations: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The simulations (``rows``) in which each placement (``cols``) has an event, each
+    simulation independently with the placement's ``probability``.
+
+    The gaps between a Bernoulli process's successes are geometric, so each placement's
+    event simulations are a cumulative sum of geometric gaps (``floor(log(1 - U) /
+    log(1 - p)) + 1``), drawn for all placements at once: a first round with enough
+    gaps for most placements (mean plus four standard deviations), further rounds for
+    the few that have not passed the last simulation. Rounds, not placements or
+    simulations, are the loop.
+
+    Examples
+    --------
+    >>> rows, cols = bernoulli_cells(np.random.default_rng(0), np.array([0.0, 1.0, 0.5]), 4)
+    >>> sorted(rows[cols == 1].tolist()), int((cols == 0).sum())
+    ([0, 1, 2, 3], 0)
+    """
+    found_rows, found_cols = [], []
+    active = np.flatnonzero(probability > 0)
+    position = np.full(active.size, -1, dtype=np.int64)  # last event simulation so far
+    while active.size:
+        p = probability[active]
+        left = simulations - 1 - position  # simulations after the last event
+        mean = left * p
+        gaps = np.ceil(mean + 4 * np.sqrt(mean * (1 - p)) + 2)
+        gaps = np.minimum(gaps, left).astype(np.int64)
+        with np.errstate(divide="ignore"):
+            log_stay = np.log1p(-p)
+        owner = np.repeat(np.arange(active.size), gaps)
+        skip = np.floor(np.log1p(-rng.random(owner.size)) / log_stay[owner]) + 1
+        # a skip of simulations + 1 always passes the last simulation
+        skip = np.minimum(np.nan_to_num(skip, nan=simulations + 1), simulations + 1)
+        skip = skip.astype(np.int64)
+        total = np.cumsum(skip)
+        before = np.cumsum(gaps) - gaps  # first gap of each placement
+        offset = position - (total[before] - skip[before])  # every active placement has gaps
+        at = total + offset[owner]
+        keep = at < simulations
+        found_rows.append(at[keep])
+        found_cols.append(active[owner[keep]])
+        last = at[before + gaps - 1]
+        more = last < simulations - 1
+        active, position = active[more], last[more]
+    if not found_rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(found_rows), np.concatenate(found_cols)
 
 
 def _no_movers() -> dict[str, np.ndarray]:

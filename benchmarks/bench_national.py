@@ -1,0 +1,146 @@
+"""Benchmark: a national-scale record end to end, beside a bare numpy kernel (issue 12).
+
+The record is the sample county's placements copied ``--copies`` times (each copy its
+own clients and placement ids; 180 copies: about 5.0M rows of history, 1.0M open
+placements, the sample's 35 lines and their mix of stays, prices and moves), written to
+CSV. One run then times, with the peak resident memory after each step:
+
+1. **read**: ``read_placements`` / ``read_budget`` / ``read_actuals`` (read + validate);
+2. **fit**: ``DemandModels.fit`` (spells, stays, prices, moves, starts);
+3. **simulate**: ``forecast_outturn`` at ``--simulations``;
+4. **report**: the contract's JSON (``result_to_json_dict``, ``json.dumps``).
+
+Beside it, in the same process, the **bare kernel**: one uniform draw per open
+placement and simulation (``rng.random((chunk, n))``, chunks of ``CHUNK`` cells, plus
+a per-simulation reduction, a ``sum`` over the placements), for the same number of
+placement-simulations, in float64 and float32. The ratio printed is end-to-end time
+over the **float32** kernel (the cheaper one, so the stricter ratio). Targets: within
+2x the kernel and under 3 GB (aim: 1x and 2 GB).
+
+Run: ``nice -n 10 python benchmarks/bench_national.py [--copies 180] [--simulations 10000]``
+(develop with ``--copies 18 --simulations 1000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecastlib.datasets import load_sample
+from forecastlib.outturn import forecast_outturn
+from forecastlib.records import read_actuals, read_budget, read_placements
+from forecastlib.report import result_to_json_dict
+from forecastlib.simulation import DemandModels
+
+#: Cells drawn at once by the bare kernel (64 MB of float64).
+CHUNK = 1 << 23
+
+
+def build(copies: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, object]:
+    """The sample county ``copies`` times over (placements, budget, actuals, as_at)."""
+    sample = load_sample()
+    base = sample.placements
+    parts = []
+    for copy in range(copies):
+        part = base.copy()
+        part["placement_id"] = f"K{copy:03d}-" + part["placement_id"]
+        part["client_id"] = f"K{copy:03d}-" + part["client_id"]
+        parts.append(part)
+    budget = sample.budget.copy()
+    for column in ("budget_placements", "annual_budget"):
+        budget[column] = budget[column] * copies
+    actuals = sample.actuals.copy()
+    actuals["amount"] = actuals["amount"] * copies
+    return pd.concat(parts, ignore_index=True), budget, actuals, sample.as_at
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+
+
+def bare_kernel(placements: int, simulations: int, dtype: type) -> float:
+    """One uniform per placement-simulation and a per-simulation sum, in chunks."""
+    rng = np.random.default_rng(0)
+    rows = max(1, CHUNK // placements)
+    clock = time.perf_counter()
+    totals = np.empty(simulations)
+    for first in range(0, simulations, rows):
+        count = min(rows, simulations - first)
+        totals[first:first + count] = rng.random((count, placements), dtype=dtype).sum(axis=1)
+    elapsed = time.perf_counter() - clock
+    assert np.isfinite(totals).all()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=180)
+    parser.add_argument("--simulations", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    placements, budget, actuals, as_at = build(args.copies)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {name: Path(folder) / f"{name}.csv" for name in ("placements", "budget",
+                                                                   "actuals")}
+        clock = time.perf_counter()
+        for name, frame in zip(paths, (placements, budget, actuals), strict=True):
+            frame.to_csv(paths[name], index=False, date_format="%Y-%m-%d")
+        size = paths["placements"].stat().st_size / 1e6
+        print(f"built and wrote {len(placements):,} rows ({size:,.0f} MB CSV) in "
+              f"{time.perf_counter() - clock:.1f} s (not counted)", flush=True)
+        del placements, budget, actuals
+
+        steps: dict[str, float] = {}
+        clock = time.perf_counter()
+        placements = read_placements(paths["placements"])
+        budget = read_budget(paths["budget"])
+        actuals = read_actuals(paths["actuals"])
+        steps["read + validate"] = time.perf_counter() - clock
+        print(f"read + validate  {steps['read + validate']:8.1f} s   peak RSS "
+              f"{peak_rss_gb():.2f} GB", flush=True)
+
+    clock = time.perf_counter()
+    models = DemandModels.fit(placements, as_at)
+    steps["fit"] = time.perf_counter() - clock
+    print(f"fit              {steps['fit']:8.1f} s   peak RSS {peak_rss_gb():.2f} GB", flush=True)
+
+    clock = time.perf_counter()
+    result = forecast_outturn(placements, budget, as_at, actuals=actuals, models=models,
+                              simulations=args.simulations, seed=args.seed)
+    steps["simulate"] = time.perf_counter() - clock
+    print(f"simulate         {steps['simulate']:8.1f} s   peak RSS {peak_rss_gb():.2f} GB",
+          flush=True)
+
+    clock = time.perf_counter()
+    text = json.dumps(result_to_json_dict(result))
+    steps["report"] = time.perf_counter() - clock
+    print(f"report (JSON)    {steps['report']:8.1f} s   peak RSS {peak_rss_gb():.2f} GB "
+          f"({len(text):,} characters)", flush=True)
+    total = sum(steps.values())
+    peak = peak_rss_gb()
+    ended = placements["end_date"].isna() | (placements["end_date"] > pd.Timestamp(as_at))
+    started = placements["start_date"] <= pd.Timestamp(as_at)
+    open_count = int((ended & started).sum())
+    del models, result, placements
+
+    draws = open_count * args.simulations
+    kernel64 = bare_kernel(open_count, args.simulations, np.float64)
+    kernel32 = bare_kernel(open_count, args.simulations, np.float32)
+    print(f"\nopen placements {open_count:,} x {args.simulations:,} simulations = "
+          f"{draws:.2e} placement-simulations")
+    print(f"bare kernel float64 {kernel64:8.1f} s   float32 {kernel32:8.1f} s")
+    print(f"end to end          {total:8.1f} s   ratio to the float32 kernel "
+          f"{total / kernel32:.2f} (target <= 2, aim 1); to float64 {total / kernel64:.2f}")
+    print(f"peak RSS            {peak:8.2f} GB  (target < 3, aim 2)")
+
+
+if __name__ == "__main__":
+    main()
