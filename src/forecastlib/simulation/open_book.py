@@ -370,33 +370,91 @@ class OpenBook:
         horizon = int(self.month_ends[-1])
         if len(self.daily) == 0 or horizon <= 0:
             return 0.0, 0.0
+        integral = all(np.array_equal(values, np.round(values)) for values in
+                       (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)]))
+        span = float(np.max(self.age + horizon) - np.min(self.age + self.start_offset))
+        if integral and self.move_rate * span < 500:  # exp(-rate j) stays in range
+            moments = self._grid_moments
+        else:
+            moments = self._moments
         if self.draws is None:
-            return self._moments(self.distribution.sf)
-        moments = np.array([self._moments(lambda days, k=k: self.draws.sf(days, k))
-                            for k in range(len(self.draws))])  # a loop over draws
-        return float(moments[:, 0].mean()), float(moments[:, 1].mean() + moments[:, 0].var())
+            mean, variance = moments(lambda days: self.distribution.sf(days)[None, :])
+            return float(mean[0]), float(variance[0])
+        draw = np.arange(len(self.draws))[:, None]
+        mean, variance = moments(lambda days: self.draws.sf(days[None, :], draw))
+        return float(mean.mean()), float(variance.mean() + mean.var())
 
-    def _moments(self, sf: Callable[[np.ndarray], np.ndarray]) -> tuple[float, float]:
-        """Mean and variance of the remaining cost under the survival function ``sf``."""
+    def _grid_moments(self, sf: Callable[[np.ndarray], np.ndarray]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_moments` for whole-day ages, offsets and caps: the sums over days are
+        differences of tail sums of ``S`` (and of ``j S(j)``) on one grid of days, so
+        the cost is the grid plus the placements, not their product.
+
+        For ``d`` from ``s + 1`` to ``h = min(D, cap)``, ``j = a + d - 1`` runs from
+        ``a + s`` to ``a + h - 1``; the move factor ``exp(-lambda (d - s))`` is
+        ``exp(-lambda j)`` times ``exp(lambda (a + s - 1))``, with the grid's days taken
+        relative to its first day so that nothing overflows (``expected_cost`` takes
+        the day-by-day sums when ``lambda`` times the grid's span is large).
+        """
+        horizon = int(self.month_ends[-1])
+        age = self.age.astype(np.int64)
+        offset = self.start_offset.astype(np.int64)
+        last = np.minimum(np.where(np.isfinite(self.last_day), self.last_day, horizon),
+                          horizon).astype(np.int64)
+        low, high = age + offset, age + np.maximum(last, offset)  # j in [low, high)
+        origin = int(low.min())
+        grid = np.arange(origin, int(high.max()) + 1, dtype=float)
+        survival = sf(np.maximum(grid, 0.0))  # (K, J); S of a day before the start is 1
+        rate = self.move_rate
+        weight = survival * np.exp(-rate * (grid - origin))[None, :]
+        # tail sums T(j) = sum_{i >= j} w(i): differences of tails keep small ranges exact
+        tail = np.cumsum(weight[:, ::-1], axis=1)[:, ::-1]
+        tail = np.concatenate([tail, np.zeros((len(tail), 1))], axis=1)
+        tail_j = np.cumsum((weight * grid)[:, ::-1], axis=1)[:, ::-1]
+        tail_j = np.concatenate([tail_j, np.zeros((len(tail_j), 1))], axis=1)
+        mean = np.zeros(len(tail))
+        variance = np.zeros(len(tail))
+        block = max(1, (1 << 22) // len(tail))
+        for first in range(0, len(self.daily), block):  # bounded memory, not per placement
+            part = slice(first, first + block)
+            lo, hi = low[part] - origin, high[part] - origin
+            plain = tail[:, lo] - tail[:, hi]
+            moment = tail_j[:, lo] - tail_j[:, hi]
+            conditioning = np.maximum(sf(self.conditioning_age[part]), 1e-300)
+            scale = np.exp(rate * (lo - 1)) / conditioning
+            part_mean = plain * scale
+            # sum (2 (d - s) - 1) w with d - s = j - low + 1: 2 j - 2 low + 1
+            second = (2 * moment + (1 - 2 * low[part]) * plain) * scale
+            mean += part_mean @ self.daily[part]
+            variance += (second - part_mean**2) @ self.daily[part] ** 2
+        return mean, variance
+
+    def _moments(self, sf: Callable[[np.ndarray], np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of the remaining cost under the survival function ``sf``
+        (``(K, n)`` values for ``n`` days; one row per parameter draw), day by day."""
         horizon = int(self.month_ends[-1])
         days = np.arange(1, horizon + 1, dtype=float)
-        mean = np.zeros(len(self.daily))
-        second = np.zeros(len(self.daily))
-        block = max(1, (1 << 22) // horizon)
+        rows = len(sf(np.zeros(1)))
+        mean = np.zeros((rows, len(self.daily)))
+        second = np.zeros((rows, len(self.daily)))
+        block = max(1, (1 << 22) // (horizon * rows))
         for first in range(0, len(self.daily), block):  # bounded memory, not per placement
             part = slice(first, first + block)
             age = self.age[part].astype(float)[:, None]
             offset = self.start_offset[part][:, None]
-            survived = np.maximum(sf(self.conditioning_age[part][:, None]), 1e-300)
-            alive = sf(age + days[None, :] - 1) / survived
-            alive = np.where(days[None, :] <= offset, 0.0, np.minimum(alive, 1.0))
-            alive = np.where(days[None, :] > self.last_day[part][:, None], 0.0, alive)
+            survived = np.maximum(sf(self.conditioning_age[part]), 1e-300)[:, :, None]
+            count = len(self.age[part])
+            alive = sf((age + days[None, :] - 1).ravel()).reshape(rows, count, horizon)
+            alive = alive / survived
+            alive = np.where(days <= offset, 0.0, np.minimum(alive, 1.0))
+            alive = np.where(days > self.last_day[part][:, None], 0.0, alive)
             if self.move_rate > 0:  # still in this line: no move by that day
-                alive = alive * np.exp(-self.move_rate * np.clip(days[None, :] - offset, 0, None))
-            mean[part] = alive.sum(axis=1)
-            second[part] = ((2 * (days[None, :] - offset) - 1) * alive).sum(axis=1)
+                alive = alive * np.exp(-self.move_rate * np.clip(days - offset, 0, None))
+            mean[:, part] = alive.sum(axis=2)
+            second[:, part] = ((2 * (days - offset) - 1) * alive).sum(axis=2)
         variance = second - mean**2
-        return float(self.daily @ mean), float((self.daily**2) @ variance)
+        return self.daily @ mean.T, (self.daily**2) @ variance.T
 
 
 def _cell_events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
