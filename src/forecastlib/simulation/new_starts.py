@@ -173,6 +173,7 @@ class NewStarts:
         (``sim`` relative to its first, the global simulation ``first_sim``)."""
         simulations = int(sim[-1]) + 1
         paths = np.zeros((simulations, len(grid)))
+        grid = np.asarray(grid, dtype=float)
         first, last_day = self.month_first_days[month], self.month_last_days[month]
         start = first + np.floor(rng.random(sim.size) * (last_day - first + 1))
         kept = start >= 1
@@ -214,9 +215,9 @@ class NewStarts:
             last = np.where(moved, move_day - 1, last)
             movers.append({"sim": sim[moved], "day": move_day[moved],
                            "age": 1.0 - start[moved]})
-        for index, month_end in enumerate(grid):
-            days = np.clip(np.minimum(last, month_end) - start + 1, 0, None)
-            paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
+        # cost to month-end m: daily ((m - (start - 1))^+ - (m - last)^+), last >= start - 1
+        paths[:] = _ramps(np.concatenate([sim, sim]), np.concatenate([start - 1, last]),
+                          np.concatenate([daily, -daily]), grid, simulations)
         horizon = float(self.month_ends[-1])
         days = np.clip(np.minimum(last, horizon) - start + 1, 0, None)
         unshocked = daily if shock is None else daily * np.exp(-shock)
@@ -227,6 +228,22 @@ class NewStarts:
     @cached_property
     def _terms(self) -> PriceTerms:
         return price_terms(self.pool)
+
+
+def _ramps(sim: np.ndarray, day: np.ndarray, weight: np.ndarray, grid: np.ndarray,
+           simulations: int) -> np.ndarray:
+    """``sum weight (m - day)^+`` per simulation (rows) and grid day ``m`` (columns), from
+    two bincounts over (simulation, first grid day after ``day``) and cumulative sums."""
+    months = len(grid)
+    bucket = np.searchsorted(grid, day, side="right")  # months == past the last grid day
+    flat = sim * (months + 1) + bucket
+    size = simulations * (months + 1)
+    weights = np.bincount(flat, weights=weight, minlength=size)
+    weighted_days = np.bincount(flat, weights=weight * day, minlength=size)
+    weights = np.cumsum(weights.reshape(simulations, months + 1)[:, :months], axis=1)
+    weighted_days = np.cumsum(weighted_days.reshape(simulations, months + 1)[:, :months],
+                              axis=1)
+    return grid[None, :] * weights - weighted_days
 
 
 def _in_order(function: Callable[[int], T], items: range, workers: int) -> Iterator[T]:
