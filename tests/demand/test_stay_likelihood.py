@@ -61,3 +61,16 @@ def test_maximum_matches_scipy_fit():
                                np.array([0.0, 5.0]), method="TNC", jac=True)
     shape, _, scale = stats.fisk.fit(time, floc=0)
     assert np.exp(result.x) == pytest.approx([shape, scale], rel=1e-3)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_weights_count_repeated_rows(family):
+    time = np.array([5.0, 30.0, 30.0, 30.0, 400.0, 400.0])
+    event = np.array([True, True, True, True, False, False])
+    entry = np.array([0.0, 10.0, 10.0, 10.0, 0.0, 0.0])
+    theta = np.array([4.0]) if family == "exponential" else np.array([0.1, 4.0])
+    repeated = negative_loglik(family, theta, time, event, entry)
+    weighted = negative_loglik(family, theta, time[[0, 1, 4]], event[[0, 1, 4]],
+                               entry[[0, 1, 4]], np.array([1.0, 3.0, 2.0]))
+    assert weighted[0] == pytest.approx(repeated[0])
+    np.testing.assert_allclose(weighted[1], repeated[1])

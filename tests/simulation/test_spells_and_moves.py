@@ -240,7 +240,7 @@ def test_a_block_with_draws_gives_each_simulation_its_own_draw_and_movers_their_
     # draw 0 ends at once, draw 1 never ends: only draw 1's simulations can move
     draws = StayDraws("exponential", np.ones(2), np.array([1e-6, 1e9]))
     book_ = OpenBook(np.full(40, 10.0), np.full(40, 5.0), stats.expon(scale=100), MONTHS,
-                     move_rate=1 / 50, draws=draws)
+                     move_rate=1 / 400, draws=draws)  # P(none left in a simulation) ~1e-20
     paths, running, movers = book_.simulate_moves(stream(2, ("S", "X"), "ends"), 9, first=3)
     # simulations 3..11: draws 1, 0, 1, 0, ... (draw 0's spells end on day 1, so only
     # a move on that very day comes first)

@@ -67,8 +67,11 @@ def _terms(family: str, theta: np.ndarray, log_t: np.ndarray
 
 
 def negative_loglik(family: str, theta: np.ndarray, time: np.ndarray, event: np.ndarray,
-                    entry: np.ndarray) -> tuple[float, np.ndarray]:
+                    entry: np.ndarray, weight: np.ndarray | None = None
+                    ) -> tuple[float, np.ndarray]:
     """Negative log-likelihood of the log parameters ``theta`` and its gradient.
+
+    ``weight`` (default 1) counts the spells each row stands for.
 
     Returns ``(1e300, zeros)`` where the likelihood is not finite (parameters far out).
 
@@ -87,16 +90,20 @@ def negative_loglik(family: str, theta: np.ndarray, time: np.ndarray, event: np.
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=bool)
     entry = np.asarray(entry, dtype=float)
+    weight = np.ones(len(time)) if weight is None else np.asarray(weight, dtype=float)
+    ended, open_ = weight * event, weight * ~event
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         log_time = np.log(time)
         log_sf, log_pdf, d_sf, d_pdf = _terms(family, theta, log_time)
-        value = (log_pdf[event].sum() - log_time[event].sum() + log_sf[~event].sum())
-        gradient = d_pdf[:, event].sum(axis=1) + d_sf[:, ~event].sum(axis=1)
+        # 0 * (-inf) would be nan: weigh only the rows of each kind
+        value = (ended[event] @ (log_pdf[event] - log_time[event])
+                 + open_[~event] @ log_sf[~event])
+        gradient = d_pdf[:, event] @ ended[event] + d_sf[:, ~event] @ open_[~event]
         late = entry > 0
         if late.any():
             entry_sf, _, entry_d, _ = _terms(family, theta, np.log(entry[late]))
-            value = value - entry_sf.sum()
-            gradient = gradient - entry_d.sum(axis=1)
+            value = value - weight[late] @ entry_sf
+            gradient = gradient - entry_d @ weight[late]
     if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
         return 1e300, np.zeros(len(theta))
     return float(-value), -gradient

@@ -85,16 +85,13 @@ class _Fit:
         return distribution(self.shape, scale=self.scale)
 
 
-def _negative_loglik(family: str, log_params: np.ndarray, time: np.ndarray,
-                     event: np.ndarray, entry: np.ndarray) -> float:
-    return negative_loglik(family, log_params, time, event, entry)[0]
-
-
 def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
-                entry: np.ndarray) -> _Fit | None:
+                entry: np.ndarray, weight: np.ndarray | None = None) -> _Fit | None:
+    weight = np.ones(len(time)) if weight is None else weight
     log_time = np.log(time)
-    mean_log, sd_log = float(log_time.mean()), float(max(log_time.std(), 0.1))
-    crude_mean = time.sum() / max(event.sum(), 0.5)
+    mean_log = float(np.average(log_time, weights=weight))
+    sd_log = float(max(np.sqrt(np.average((log_time - mean_log) ** 2, weights=weight)), 0.1))
+    crude_mean = (weight * time).sum() / max((weight * event).sum(), 0.5)
     starts = {
         "exponential": [np.log(crude_mean)],
         "weibull": [0.0, np.log(crude_mean)],
@@ -102,7 +99,7 @@ def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
         "loglogistic": [np.log(1.5), mean_log + 0.5],
     }[family]
     result = optimize.minimize(
-        lambda log_params: negative_loglik(family, log_params, time, event, entry),
+        lambda log_params: negative_loglik(family, log_params, time, event, entry, weight),
         np.asarray(starts, dtype=float), method="TNC", jac=True,
         bounds=[(-12.0, 14.0)] * len(starts))
     if not np.isfinite(result.fun) or result.fun >= 1e299:
@@ -114,11 +111,8 @@ def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
 
 
 def _best_fit(frame: pd.DataFrame, families: tuple[str, ...]) -> tuple[_Fit, list[_Fit]]:
-    time = frame["duration"].to_numpy()
-    event = frame["event"].to_numpy(dtype=bool)
-    entry = frame["entry"].to_numpy()
-    fits = [fit for family in families
-            if (fit := _fit_family(family, time, event, entry)) is not None]
+    arrays = _arrays(frame)
+    fits = [fit for family in families if (fit := _fit_family(family, *arrays)) is not None]
     if not fits:
         raise RuntimeError("no length-of-stay family could be fitted")
     return min(fits, key=lambda fit: fit.aic), fits
@@ -131,9 +125,17 @@ def _log_params(fit: _Fit) -> np.ndarray:
     return np.array([np.log(fit.shape), np.log(fit.scale)])
 
 
-def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (frame["duration"].to_numpy(), frame["event"].to_numpy(dtype=bool),
-            frame["entry"].to_numpy())
+def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(duration, event, entry)`` rows and how many spells share each: the
+    likelihood is a weighted sum over them (durations are whole days, so a large record
+    has far fewer distinct rows than spells and each evaluation costs the distinct rows)."""
+    rows = np.column_stack([frame["duration"].to_numpy(dtype=float),
+                            frame["event"].to_numpy(dtype=float),
+                            frame["entry"].to_numpy(dtype=float)])
+    if not len(rows):
+        return rows[:, 0], rows[:, 1].astype(bool), rows[:, 2], rows[:, 0]
+    distinct, counts = np.unique(rows, axis=0, return_counts=True)
+    return distinct[:, 0], distinct[:, 1].astype(bool), distinct[:, 2], counts.astype(float)
 
 
 def _covariance(objective, theta: np.ndarray) -> np.ndarray:
@@ -149,21 +151,21 @@ def _covariance(objective, theta: np.ndarray) -> np.ndarray:
 
 def _mle_covariance(family: str, frame: pd.DataFrame, theta: np.ndarray) -> np.ndarray:
     """Inverse observed information of the log parameters at the likelihood's maximum."""
-    time, event, entry = _arrays(frame)
-    return _covariance(lambda t: _negative_loglik(family, t, time, event, entry), theta)
+    arrays = _arrays(frame)
+    return _covariance(lambda t: negative_loglik(family, t, *arrays)[0], theta)
 
 
 def _posterior(family: str, frame: pd.DataFrame, prior_mean: np.ndarray,
                prior_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum a posteriori log parameters under a normal prior, and their covariance."""
-    time, event, entry = _arrays(frame)
+    time, event, entry, weight = _arrays(frame)
 
     def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         penalty = 0.5 * float((((theta - prior_mean) / prior_sd) ** 2).sum())
         gradient = (theta - prior_mean) / prior_sd**2
         if not len(time):
             return penalty, gradient
-        value, data_gradient = negative_loglik(family, theta, time, event, entry)
+        value, data_gradient = negative_loglik(family, theta, time, event, entry, weight)
         return value + penalty, data_gradient + gradient
 
     def objective(theta: np.ndarray) -> float:
@@ -313,9 +315,11 @@ class LengthOfStayModel:
         best_of: dict[str, _Fit] = {}
         fitted: dict[tuple[str, str], _Fit | None] = {}
 
+        by_service = dict(list(table.groupby("service", sort=False)))
+
         def group_fit(group: str, family: str | None) -> _Fit:
             """A service's (``"*"``: everyone's) fit, best or in ``family``; cached."""
-            frame = table if group == "*" else table[table["service"] == group]
+            frame = table if group == "*" else by_service.get(group, table.iloc[:0])
             if family is None:
                 if group not in best_of:
                     best_of[group], tried = _best_fit(frame, self.families)
