@@ -116,3 +116,17 @@ def test_expected_cost_by_hand():
     mean = 2 * alive.sum()
     second = 4 * ((2 * np.arange(1, 4) - 1) * alive).sum()
     assert subject.expected_cost() == pytest.approx((mean, second - mean**2))
+
+
+@pytest.mark.parametrize("events", [False, True])
+def test_a_large_block_runs_in_bounded_sub_blocks(monkeypatch, events):
+    from forecastlib.simulation import open_book as module
+
+    monkeypatch.setattr(module, "CHUNK_ELEMENTS", 2000)
+    monkeypatch.setattr(OpenBook, "_sample_events", lambda self, s, t: events)
+    subject = book(n=300, cap=caps(300), move_rate=0.002)
+    paths, running, movers = subject.simulate_moves(np.random.default_rng(5), 3000, first=0)
+    assert paths.shape == (3000, len(MONTHS)) and running.shape == (3000,)
+    assert np.all(np.diff(movers["sim"]) >= 0) and movers["sim"].max() > 2900
+    mean, variance = subject.expected_cost()
+    assert abs(paths[:, -1].mean() - mean) < 4 * np.sqrt(variance / 3000)

@@ -258,23 +258,41 @@ class OpenBook:
         """``simulations`` simulations under one stay parameter set: ``threshold`` is
         ``P(E > D)``, ``survived`` the conditioning survival (float32, per placement)
         and ``isf`` the inverse survival function."""
-        moving = self.move_rate > 0
-        move_within = self._move_within32 if moving else None
-        if self._sample_events(simulations, threshold):
-            rows, cols, drawn, chance = _events(rng, simulations, threshold, move_within)
-        else:
-            rows, cols, drawn, chance = _cell_events(rng, simulations, threshold, move_within)
-        return self._reduce(simulations, rows, cols, drawn, chance, threshold, survived, isf)
+        move_within = self._move_within32 if self.move_rate > 0 else None
+        events = self._sample_events(simulations, threshold)
+        # memory stays bounded whatever block the caller asks for: sub-blocks of about
+        # CHUNK_ELEMENTS cells (uniform per cell) or CHUNK_ELEMENTS / 4 expected events
+        per_simulation = (4 * self._expected_events(threshold) if events
+                          else len(self.daily))
+        size = int(max(1, CHUNK_ELEMENTS // max(per_simulation, 1)))
+        parts = []
+        for first in range(0, simulations, size):  # a loop over blocks of simulations
+            count = min(size, simulations - first)
+            draw = _events if events else _cell_events
+            rows, cols, drawn, chance = draw(rng, count, threshold, move_within)
+            paths, running, movers = self._reduce(count, rows, cols, drawn, chance,
+                                                  threshold, survived, isf)
+            parts.append((paths, running, {**movers, "sim": movers["sim"] + first}))
+        if len(parts) == 1:
+            return parts[0]
+        return (np.concatenate([part[0] for part in parts]),
+                np.concatenate([part[1] for part in parts]),
+                {key: np.concatenate([part[2][key] for part in parts])
+                 for key in ("sim", "placement", "day")})
+
+    def _expected_events(self, threshold: np.ndarray) -> float:
+        """Expected cells with an event (an end or a move this year) per simulation."""
+        expected = float(np.sum(1.0 - threshold, dtype=float))
+        if self.move_rate > 0:
+            expected += float(np.sum(self._move_within32, dtype=float))
+        return expected
 
     def _sample_events(self, simulations: int, threshold: np.ndarray) -> bool:
         """Whether to draw the events directly (:func:`_events`) rather than a uniform
         per cell: when the cells outnumber about six times the placements plus the
         expected events (both exact; the choice depends only on the book and count)."""
-        expected = float(np.sum(1.0 - threshold, dtype=float))
-        if self.move_rate > 0:
-            expected += float(np.sum(self._move_within32, dtype=float))
         count = len(self.daily)
-        return simulations * count > 6 * (count + simulations * expected)
+        return simulations * count > 6 * (count + simulations * self._expected_events(threshold))
 
     def _reduce(self, simulations: int, rows: np.ndarray, cols: np.ndarray,
                 drawn: np.ndarray, chance: np.ndarray | None, threshold: np.ndarray,
