@@ -32,7 +32,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
 from forecastlib.demand.history import line_starts
@@ -50,7 +51,7 @@ _MIN_QUARTERS = 8
 _INDEX_YEARS = 10
 
 
-class _MarketIndex(sm.tsa.statespace.MLEModel):
+class _MarketIndex(MLEModel):
     """Local level with known sampling variance: ``index_q = level_q + e_q + u_q``.
 
     ``e_q`` has the quarter's known sampling variance (residual variance over its
@@ -219,7 +220,7 @@ class PriceModel:
                 continue
             lines = pd.get_dummies(block["category"], dtype=float)
             design = np.column_stack([-block["years_before"].to_numpy(), lines.to_numpy()])
-            fitted = sm.OLS(np.log(block["weekly_cost"].to_numpy()), design).fit()
+            fitted = OLS(np.log(block["weekly_cost"].to_numpy()), design).fit()
             rates[service] = float(np.clip(np.expm1(fitted.params[0]), *_INFLATION_BOUNDS))
             errors[service] = float(fitted.bse[0]) if np.isfinite(fitted.bse[0]) else (
                 _DEFAULT_INFLATION_SE)
