@@ -196,8 +196,14 @@ class OpenBook:
         return self.daily @ days
 
     def chunk_size(self, simulations: int) -> int:
-        """Simulations per block (depends only on the book's size: reproducible)."""
-        return int(max(1, min(simulations, CHUNK_ELEMENTS // max(len(self.daily), 1))))
+        """Simulations per block (depends only on the book: reproducible): about
+        ``CHUNK_ELEMENTS`` cells, or, where the events are drawn directly at that many,
+        about ``CHUNK_ELEMENTS / 4`` expected events."""
+        cells = int(max(1, min(simulations, CHUNK_ELEMENTS // max(len(self.daily), 1))))
+        threshold = self._threshold
+        per_simulation = 4 * self._expected_events(threshold)
+        events = int(max(1, min(simulations, CHUNK_ELEMENTS // max(per_simulation, 1))))
+        return events if events > cells and self._sample_events(events, threshold) else cells
 
     def simulate(self, rng: np.random.Generator, simulations: int, first: int = 0
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -289,10 +295,18 @@ class OpenBook:
 
     def _sample_events(self, simulations: int, threshold: np.ndarray) -> bool:
         """Whether to draw the events directly (:func:`_events`) rather than a uniform
-        per cell: when the cells outnumber about six times the placements plus the
-        expected events (both exact; the choice depends only on the book and count)."""
+        per cell: when the cells outnumber eight times the geometric gaps drawn, about
+        ``S q + 4 sqrt(S q) + 2`` a placement (both exact; the choice depends only on
+        the book and the count, so the numbers stay reproducible).
+
+        Measured (50,000 placements, 1,000 simulations): with 0.4% of cells ending this
+        year the events cost 0.15 of the cells' time, 4.3% 0.65, 10.9% 1.2.
+        """
         count = len(self.daily)
-        return simulations * count > 6 * (count + simulations * self._expected_events(threshold))
+        events = self._expected_events(threshold)
+        per_placement = simulations * events / max(count, 1)
+        gaps = simulations * events + count * (4 * np.sqrt(per_placement) + 2)
+        return simulations * count > 8 * gaps
 
     def _reduce(self, simulations: int, rows: np.ndarray, cols: np.ndarray,
                 drawn: np.ndarray, chance: np.ndarray | None, threshold: np.ndarray,
