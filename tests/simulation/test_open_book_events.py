@@ -9,7 +9,8 @@ from scipy import stats
 
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.simulation import OpenBook
-from forecastlib.simulation.open_book import bernoulli_cells
+from forecastlib.simulation.book_moments import daily_moments, grid_moments
+from forecastlib.simulation.cell_events import bernoulli_cells
 
 MONTHS = np.array([30.0, 61, 92, 120, 151])
 
@@ -101,8 +102,8 @@ def test_grid_moments_equal_day_by_day(seed, move_rate, with_caps, with_draws):
                        offsets=offsets, cap=caps(n, seed) if with_caps else None,
                        move_rate=move_rate, draws=DRAWS if with_draws else None)
     sf = subject.distribution.sf
-    grid = subject._grid_moments(lambda days: sf(days)[None, :])
-    direct = subject._moments(lambda days: sf(days)[None, :])
+    grid = grid_moments(subject, lambda days: sf(days)[None, :])
+    direct = daily_moments(subject, lambda days: sf(days)[None, :])
     assert grid[0] == pytest.approx(direct[0], rel=1e-9, abs=1e-6)
     assert grid[1] == pytest.approx(direct[1], rel=1e-7, abs=1e-3)
 

@@ -7,11 +7,12 @@ agreed to start later, ``s = max(-a, 0)`` days after ``as_at``). Its length of s
 
 .. math:: C = c \\,\\big(\\min(E, D) - s\\big)^+
 
-with ``c`` its net daily cost and ``D`` the days from ``as_at`` to 31 March. The kernel
-draws one uniform per placement and simulation; only the placements that end before
-year-end (``u >= P(E > D)``) need the inverse survival function, so a book of long
-stays costs little more than the uniform draws. Results are reduced per simulation
-with ``numpy.bincount``; nothing loops over placements or simulations.
+with ``c`` its net daily cost and ``D`` the days from ``as_at`` to 31 March. Only the
+placement-simulations with an event this year (an end, ``u >= P(E > D)``, or a move)
+need the inverse survival function; they are found with a uniform per cell or, when
+events are rare, drawn directly (:mod:`~forecastlib.simulation.cell_events`). The cost
+they lose is reduced per simulation and last day with ``numpy.bincount``; nothing loops
+over placements or simulations.
 
 Ages are counted on the **spell's** clock: ``a`` is the days the person's period of care
 (not the current episode) has lasted, so a price uplift that reopened the episode does
@@ -46,9 +47,11 @@ import numpy as np
 from scipy import special, stats
 
 from forecastlib.demand.stay_draws import StayDraws
+from forecastlib.simulation.book_moments import daily_moments, grid_moments
+from forecastlib.simulation.cell_events import cell_events, direct_events
 from forecastlib.streams import stream
 
-__all__ = ["OpenBook", "bernoulli_cells", "inverse_survival", "simulate_segments"]
+__all__ = ["OpenBook", "inverse_survival", "simulate_segments"]
 
 #: Largest placement x simulation block handled at once (bounds memory: ~64 MB).
 CHUNK_ELEMENTS = 1 << 23
@@ -274,7 +277,7 @@ class OpenBook:
         parts = []
         for first in range(0, simulations, size):  # a loop over blocks of simulations
             count = min(size, simulations - first)
-            draw = _events if events else _cell_events
+            draw = direct_events if events else cell_events
             rows, cols, drawn, chance = draw(rng, count, threshold, move_within)
             paths, running, movers = self._reduce(count, rows, cols, drawn, chance,
                                                   threshold, survived, isf)
@@ -294,7 +297,7 @@ class OpenBook:
         return expected
 
     def _sample_events(self, simulations: int, threshold: np.ndarray) -> bool:
-        """Whether to draw the events directly (:func:`_events`) rather than a uniform
+        """Whether to draw the events directly (:func:`direct_events`) rather than a uniform
         per cell: when the cells outnumber eight times the geometric gaps drawn, about
         ``S q + 4 sqrt(S q) + 2`` a placement (both exact; the choice depends only on
         the book and the count, so the numbers stay reproducible).
@@ -406,185 +409,15 @@ class OpenBook:
                        (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)]))
         span = float(np.max(self.age + horizon) - np.min(self.age + self.start_offset))
         if integral and self.move_rate * span < 500:  # exp(-rate j) stays in range
-            moments = self._grid_moments
+            moments = grid_moments
         else:
-            moments = self._moments
+            moments = daily_moments
         if self.draws is None:
-            mean, variance = moments(lambda days: self.distribution.sf(days)[None, :])
+            mean, variance = moments(self, lambda days: self.distribution.sf(days)[None, :])
             return float(mean[0]), float(variance[0])
         draw = np.arange(len(self.draws))[:, None]
-        mean, variance = moments(lambda days: self.draws.sf(days[None, :], draw))
+        mean, variance = moments(self, lambda days: self.draws.sf(days[None, :], draw))
         return float(mean.mean()), float(variance.mean() + mean.var())
-
-    def _grid_moments(self, sf: Callable[[np.ndarray], np.ndarray]
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`_moments` for whole-day ages, offsets and caps: the sums over days are
-        differences of tail sums of ``S`` (and of ``j S(j)``) on one grid of days, so
-        the cost is the grid plus the placements, not their product.
-
-        For ``d`` from ``s + 1`` to ``h = min(D, cap)``, ``j = a + d - 1`` runs from
-        ``a + s`` to ``a + h - 1``; the move factor ``exp(-lambda (d - s))`` is
-        ``exp(-lambda j)`` times ``exp(lambda (a + s - 1))``, with the grid's days taken
-        relative to its first day so that nothing overflows (``expected_cost`` takes
-        the day-by-day sums when ``lambda`` times the grid's span is large).
-        """
-        horizon = int(self.month_ends[-1])
-        age = self.age.astype(np.int64)
-        offset = self.start_offset.astype(np.int64)
-        last = np.minimum(np.where(np.isfinite(self.last_day), self.last_day, horizon),
-                          horizon).astype(np.int64)
-        low, high = age + offset, age + np.maximum(last, offset)  # j in [low, high)
-        origin = int(low.min())
-        grid = np.arange(origin, int(high.max()) + 1, dtype=float)
-        survival = sf(np.maximum(grid, 0.0))  # (K, J); S of a day before the start is 1
-        rate = self.move_rate
-        weight = survival * np.exp(-rate * (grid - origin))[None, :]
-        # tail sums T(j) = sum_{i >= j} w(i): differences of tails keep small ranges exact
-        tail = np.cumsum(weight[:, ::-1], axis=1)[:, ::-1]
-        tail = np.concatenate([tail, np.zeros((len(tail), 1))], axis=1)
-        tail_j = np.cumsum((weight * grid)[:, ::-1], axis=1)[:, ::-1]
-        tail_j = np.concatenate([tail_j, np.zeros((len(tail_j), 1))], axis=1)
-        mean = np.zeros(len(tail))
-        variance = np.zeros(len(tail))
-        block = max(1, (1 << 22) // len(tail))
-        for first in range(0, len(self.daily), block):  # bounded memory, not per placement
-            part = slice(first, first + block)
-            lo, hi = low[part] - origin, high[part] - origin
-            plain = tail[:, lo] - tail[:, hi]
-            moment = tail_j[:, lo] - tail_j[:, hi]
-            conditioning = np.maximum(sf(self.conditioning_age[part]), 1e-300)
-            scale = np.exp(rate * (lo - 1)) / conditioning
-            part_mean = plain * scale
-            # sum (2 (d - s) - 1) w with d - s = j - low + 1: 2 j - 2 low + 1
-            second = (2 * moment + (1 - 2 * low[part]) * plain) * scale
-            mean += part_mean @ self.daily[part]
-            variance += (second - part_mean**2) @ self.daily[part] ** 2
-        return mean, variance
-
-    def _moments(self, sf: Callable[[np.ndarray], np.ndarray]
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of the remaining cost under the survival function ``sf``
-        (``(K, n)`` values for ``n`` days; one row per parameter draw), day by day."""
-        horizon = int(self.month_ends[-1])
-        days = np.arange(1, horizon + 1, dtype=float)
-        rows = len(sf(np.zeros(1)))
-        mean = np.zeros((rows, len(self.daily)))
-        second = np.zeros((rows, len(self.daily)))
-        block = max(1, (1 << 22) // (horizon * rows))
-        for first in range(0, len(self.daily), block):  # bounded memory, not per placement
-            part = slice(first, first + block)
-            age = self.age[part].astype(float)[:, None]
-            offset = self.start_offset[part][:, None]
-            survived = np.maximum(sf(self.conditioning_age[part]), 1e-300)[:, :, None]
-            count = len(self.age[part])
-            alive = sf((age + days[None, :] - 1).ravel()).reshape(rows, count, horizon)
-            alive = alive / survived
-            alive = np.where(days <= offset, 0.0, np.minimum(alive, 1.0))
-            alive = np.where(days > self.last_day[part][:, None], 0.0, alive)
-            if self.move_rate > 0:  # still in this line: no move by that day
-                alive = alive * np.exp(-self.move_rate * np.clip(days - offset, 0, None))
-            mean[:, part] = alive.sum(axis=2)
-            second[:, part] = ((2 * (days - offset) - 1) * alive).sum(axis=2)
-        variance = second - mean**2
-        return self.daily @ mean.T, (self.daily**2) @ variance.T
-
-
-def _cell_events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
-                 move_within: np.ndarray | None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """The cells with an event, from one uniform per cell (two with moves): simulation,
-    placement, end uniform and move uniform of each, ordered by simulation."""
-    count = len(threshold)
-    uniform = rng.random((simulations, count), dtype=np.float32)
-    event = uniform >= threshold[None, :]
-    if move_within is not None:
-        move_uniform = rng.random((simulations, count), dtype=np.float32)
-        event |= move_uniform < move_within[None, :]
-    flat = np.flatnonzero(event)
-    rows, cols = np.divmod(flat, count)
-    chance = move_uniform.ravel()[flat] if move_within is not None else None
-    return rows, cols, uniform.ravel()[flat], chance
-
-
-def _events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
-            move_within: np.ndarray | None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """The cells with an event drawn directly, in the same distribution as
-    :func:`_cell_events`.
-
-    A placement has an event (an end this year, ``u >= t``, or a move, ``v < m``) in
-    each simulation independently with ``q = 1 - t (1 - m)``: the simulations in which
-    it does are a Bernoulli process, drawn as geometric gaps (:func:`bernoulli_cells`).
-    Given an event, ``(u, v)`` is uniform on the event region: with ``w`` uniform on
-    ``[0, q)``, an end (``u = t + w``, ``v`` uniform) when ``w < 1 - t``, otherwise a
-    move alone (``v`` uniform on ``[0, m)``, ``u`` below ``t``). The cost is about the
-    placements plus the events, not the cells.
-    """
-    t = threshold.astype(float)
-    m = np.zeros_like(t) if move_within is None else move_within.astype(float)
-    q = 1.0 - t * (1.0 - m)
-    rows, cols = bernoulli_cells(rng, q, simulations)
-    w = rng.random(rows.size) * q[cols]
-    ends = w < 1.0 - t[cols]
-    below_one = np.nextafter(np.float32(1), np.float32(0))
-    # t is a float32 value, so t + w rounds to a float32 no smaller than t
-    drawn = np.where(ends, np.minimum((t[cols] + w).astype(np.float32), below_one),
-                     np.float32(-1))
-    if move_within is None:
-        return rows, cols, drawn, None
-    v = rng.random(rows.size, dtype=np.float32)
-    alone = np.minimum(v * move_within[cols], np.nextafter(move_within[cols], np.float32(0)))
-    return rows, cols, drawn, np.where(ends, v, alone)
-
-
-def bernoulli_cells(rng: np.random.Generator, probability: np.ndarray, simulations: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """The simulations (``rows``) in which each placement (``cols``) has an event, each
-    simulation independently with the placement's ``probability``.
-
-    The gaps between a Bernoulli process's successes are geometric, so each placement's
-    event simulations are a cumulative sum of geometric gaps (``floor(log(1 - U) /
-    log(1 - p)) + 1``), drawn for all placements at once: a first round with enough
-    gaps for most placements (mean plus four standard deviations), further rounds for
-    the few that have not passed the last simulation. Rounds, not placements or
-    simulations, are the loop.
-
-    Examples
-    --------
-    >>> rows, cols = bernoulli_cells(np.random.default_rng(0), np.array([0.0, 1.0, 0.5]), 4)
-    >>> sorted(rows[cols == 1].tolist()), int((cols == 0).sum())
-    ([0, 1, 2, 3], 0)
-    """
-    found_rows, found_cols = [], []
-    active = np.flatnonzero(probability > 0)
-    position = np.full(active.size, -1, dtype=np.int64)  # last event simulation so far
-    while active.size:
-        p = probability[active]
-        left = simulations - 1 - position  # simulations after the last event
-        mean = left * p
-        gaps = np.ceil(mean + 4 * np.sqrt(mean * (1 - p)) + 2)
-        gaps = np.minimum(gaps, left).astype(np.int64)
-        with np.errstate(divide="ignore"):
-            log_stay = np.log1p(-p)
-        owner = np.repeat(np.arange(active.size), gaps)
-        skip = np.floor(np.log1p(-rng.random(owner.size)) / log_stay[owner]) + 1
-        # a skip of simulations + 1 always passes the last simulation
-        skip = np.minimum(np.nan_to_num(skip, nan=simulations + 1), simulations + 1)
-        skip = skip.astype(np.int64)
-        total = np.cumsum(skip)
-        before = np.cumsum(gaps) - gaps  # first gap of each placement
-        offset = position - (total[before] - skip[before])  # every active placement has gaps
-        at = total + offset[owner]
-        keep = at < simulations
-        found_rows.append(at[keep])
-        found_cols.append(active[owner[keep]])
-        last = at[before + gaps - 1]
-        more = last < simulations - 1
-        active, position = active[more], last[more]
-    if not found_rows:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(found_rows), np.concatenate(found_cols)
-
 
 def _no_movers() -> dict[str, np.ndarray]:
     return {"sim": np.zeros(0, dtype=np.int64), "placement": np.zeros(0, dtype=np.int64),
