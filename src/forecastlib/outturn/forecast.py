@@ -38,7 +38,7 @@ from forecastlib.budget import SpendProfile
 from forecastlib.errors import ConfigError
 from forecastlib.outturn.deterministic import commitment_table, outturn_total
 from forecastlib.outturn.rag import RagPolicy
-from forecastlib.outturn.result import OutturnResult
+from forecastlib.outturn.result import OutturnResult, central_summary
 from forecastlib.scenarios.schema import Scenario
 from forecastlib.scenarios.transform import (
     NO_CHANGE,
@@ -252,15 +252,8 @@ def _simulate(inputs: ForecastInputs, table: pd.DataFrame, options: ForecastOpti
 
 
 def _figures(draws: np.ndarray, budget: np.ndarray, interval: float) -> dict[str, np.ndarray]:
-    tail = (1 - interval) / 2
-    return {
-        "mean": draws.mean(axis=-1),
-        "p50": np.quantile(draws, 0.5, axis=-1),
-        "lower": np.quantile(draws, tail, axis=-1),
-        "upper": np.quantile(draws, 1 - tail, axis=-1),
-        "sd": draws.std(axis=-1),
-        "prob_overspend": (draws > budget[..., None]).mean(axis=-1),
-    }
+    return {**central_summary(draws, interval), "sd": draws.std(axis=-1),
+            "prob_overspend": (draws > budget[..., None]).mean(axis=-1)}
 
 
 def _summarise(table: pd.DataFrame, paths: SimulatedPaths, inputs: ForecastInputs,
