@@ -34,14 +34,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecastlib.accrual.engine import resolve_year
-from forecastlib.calendar import fy_end, fy_start, month_ends
+from forecastlib.calendar import AsAt, fy_end, fy_start, month_ends
 from forecastlib.demand import PriceModel, StartsModel, default_history_start
 from forecastlib.errors import ConfigError
 from forecastlib.lines import LINE_KEYS
 from forecastlib.outturn.deterministic import deterministic_outturn
-from forecastlib.outturn.forecast import forecast_outturn
+from forecastlib.outturn.forecast import ForecastOptions, outturn_from_inputs
 from forecastlib.outturn.result import OutturnResult
+from forecastlib.scenarios.transform import ForecastInputs
 from forecastlib.simulation import DemandModels
 
 __all__ = ["BacktestResult", "backtest_outturn", "calibrate_outturn", "record_as_at"]
@@ -248,7 +248,7 @@ class BacktestResult:
 
 def _outturns(placements: pd.DataFrame, budget: pd.DataFrame, year: int) -> pd.Series:
     """The record's accrued cost of a completed year, per line."""
-    table = deterministic_outturn(placements, budget, fy_end(year), year=year,
+    table = deterministic_outturn(placements, budget, AsAt(fy_end(year), year),
                                   use_planned_ends=False)
     return table["actual_to_date"]
 
@@ -347,7 +347,9 @@ def backtest_outturn(
     months = list(range(11, 0, -1)) if months is None else sorted(set(months), reverse=True)
     if not all(1 <= m <= 11 for m in months) or not months:
         raise ConfigError(f"months before the year end must be 1..11, got {months!r}")
-    as_at_day, current = resolve_year(as_at)
+    options = ForecastOptions(interval=interval, simulations=simulations, seed=seed)
+    as_at = AsAt.of(as_at)
+    as_at_day, current = as_at.day, as_at.year
     last = current if as_at_day >= fy_end(current) else current - 1
     chosen = list(range(last - int(years) + 1, last + 1))
     history = default_history_start(placements) if len(placements) else None
@@ -364,10 +366,10 @@ def backtest_outturn(
             record = record_as_at(placements, origin, planned_ends=planned_ends)
             models = _models(record, origin, models if number % refit_every else None,
                              new_starts)
-            result = forecast_outturn(record, budget, origin, new_starts=new_starts,
-                                      use_planned_ends=planned_ends == "keep",
-                                      interval=interval, simulations=simulations, seed=seed,
-                                      models=models)
+            inputs = ForecastInputs.prepare(record, budget, AsAt(origin, year),
+                                            new_starts=new_starts, models=models,
+                                            use_planned_ends=planned_ends == "keep")
+            result = outturn_from_inputs(inputs, options)
             frames.append(_frame(result, outturn, year, origin, months_left))
     table = pd.concat(frames, ignore_index=True)
     table["error"] = table["mean"] - table["outturn"]
@@ -402,6 +404,7 @@ def calibrate_outturn(result: OutturnResult, factor: float, *,
     Examples
     --------
     >>> from forecastlib.datasets import load_sample
+    >>> from forecastlib.outturn import forecast_outturn
     >>> sample = load_sample()
     >>> result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
     ...                           actuals=sample.actuals, simulations=300, seed=1)

@@ -43,16 +43,17 @@ def expected_remaining_days(inputs: ForecastInputs) -> np.ndarray:
     --------
     >>> import pandas as pd
     >>> from forecastlib.records import read_budget, read_placements
-    >>> book = read_placements(pd.DataFrame({"placement_id": ["P1", "P2"],
-    ...     "client_id": ["C1", "C2"], "service": ["LAC"] * 2, "category": ["IFA"] * 2,
-    ...     "start_date": ["2016-04-01", "2017-10-01"], "end_date": ["2017-03-31", ""],
-    ...     "unit_cost": ["700", "700"]}))
+    >>> book = read_placements(pd.DataFrame({"placement_id": ["P1", "P2", "P3", "P4"],
+    ...     "client_id": ["C1", "C2", "C3", "C4"], "service": ["LAC"] * 4,
+    ...     "category": ["IFA"] * 4, "unit_cost": ["700"] * 4,
+    ...     "start_date": ["2016-04-01", "2016-06-01", "2017-01-01", "2017-10-01"],
+    ...     "end_date": ["2016-07-31", "2016-12-31", "2017-05-31", ""]}))
     >>> budget = read_budget(pd.DataFrame({"service": ["LAC"], "category": ["IFA"],
     ...                                    "annual_budget": ["40000"]}))
     >>> inputs = ForecastInputs.prepare(book, budget, "2017-10-31", new_starts=False)
     >>> days = expected_remaining_days(inputs.accrue().fitted())
-    >>> float(days[0]), bool(0 < days[1] < 151)  # P1 ended; P2 may run 151 more days
-    (0.0, True)
+    >>> days[:3].tolist(), bool(0 < days[3] < 151)  # P4 may run to 31 March: 151 days
+    ([0.0, 0.0, 0.0], True)
     """
     placements, as_at, models = inputs.placements, inputs.as_at, inputs.models
     accrued = inputs.accrue().accrued

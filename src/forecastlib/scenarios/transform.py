@@ -22,9 +22,9 @@ Examples
 >>> budget = read_budget(pd.DataFrame({"service": ["lac"], "category": ["ifa "],
 ...                                    "annual_budget": ["40000"]}))
 >>> inputs = ForecastInputs.prepare(book, budget, "2017-10-31")
->>> inputs.as_at.year, inputs.budget["category"].tolist()
-(2017, ['IFA'])
->>> float(inputs.accrued["net_to_date"].iloc[0])  # 214 days at 100 a day
+>>> inputs.as_at.year, inputs.placements["category"].tolist()  # the budget's spelling
+(2017, ['ifa'])
+>>> float(inputs.accrue().accrued["net_to_date"].iloc[0])  # 214 days at 100 a day
 21400.0
 >>> NO_CHANGE.transform_inputs(inputs) is inputs
 True
