@@ -46,7 +46,7 @@ from forecastlib.simulation.engine import DemandModels, StartChanges
 __all__ = ["NO_CHANGE", "ForecastInputs", "SimulatedPaths", "SpendContext", "Transformation"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ForecastInputs:
     """A forecast's inputs, normalised once: what every later step takes.
 
@@ -121,7 +121,7 @@ class ForecastInputs:
         return replace(self, placements=placements, accrued=None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SimulatedPaths:
     """Simulated cumulative spend per line, actuals to date included.
 
