@@ -25,8 +25,10 @@ cross-line covariance of the residuals) drawn once per simulation.
 Short and lumpy histories fall back to something bounded, with a note in ``notes_``:
 single days whose starts are far above the line's usual month are bulk loads (a
 migration or re-coding, not demand) and are left out; months before a new code's first
-start are not its history; a line with under ``min_months`` months gets the local level
-alone (no trend), under a year a flat rate; and every projected rate is capped at
+start are not its history; a line with under ``min_starts`` starts follows its own
+level at the pace of its service's (the local level's discount fitted to the service's
+summed starts), one with under ``min_months`` months gets the local level alone (no
+trend), under a year a flat rate; and every projected rate is capped at
 ``cap_multiple`` times the largest monthly count seen.
 """
 
@@ -72,9 +74,10 @@ class StartsModel:
     validation_months, min_train : int, default 6 and 18
         Months scored after each origin; months of history before the first origin.
     min_starts, min_months : int, default 24 and 36
-        Below ``min_starts`` starts a line uses its own rate and the service's seasonal
-        shape; below ``min_months`` months the local level alone (no trend); below 12
-        months a flat rate.
+        Below ``min_starts`` starts a line uses its own level, filtered at the discount
+        of its service's summed starts (flat if the service is steady), and the
+        service's seasonal shape; below ``min_months`` months the local level alone (no
+        trend); below 12 months a flat rate.
     cap_multiple : float, default 3
         Projected rates never exceed this multiple of the line's largest monthly count.
     step_threshold : float, default 10
