@@ -28,7 +28,7 @@ PUBLIC = {
     "line_starts", "StayDraws",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
-    "simulate_remaining",
+    "simulate_remaining", "SIM_BLOCK",
     # scenarios
     "DemandGrowth", "EndPlacements", "ExtraPlacements", "MixShift", "Savings", "Scenario",
     "ScenarioError", "UnitCostChange", "compare", "load_scenario", "merge_scenarios",
