@@ -14,6 +14,7 @@ forecast is exact arithmetic (``mean == p50 == lower == upper``, ``simulations =
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
@@ -95,6 +96,7 @@ def forecast_outturn(
     profile: SpendProfile | None = None,
     models: DemandModels | None = None,
     scenario: Scenario | None = None,
+    executor: Executor | None = None,
 ) -> OutturnResult:
     """Forecast the year-end outturn of every budget line, as a distribution.
 
@@ -125,6 +127,10 @@ def forecast_outturn(
         Changes applied on top (see :mod:`forecastlib.scenarios`). Models are fitted to
         the record before the scenario's changes, and every draw the scenario leaves
         alone is the one the base forecast makes with the same seed.
+    executor : concurrent.futures.Executor, optional
+        Runs the blocks of simulations (a process pool, a Dask client's
+        ``get_executor()``, ...); default threads over this machine's cores. The numbers
+        are the same whatever runs them (see :mod:`forecastlib.simulation.blocks`).
 
     Returns
     -------
@@ -167,7 +173,8 @@ def forecast_outturn(
                if scenario is not None else None)
     simulated, known, known_running = simulate_remaining(
         placements, as_at_day, models, simulations=int(simulations), seed=seed,
-        use_planned_ends=use_planned_ends, year=year, start_changes=changes, accrued=accrued)
+        use_planned_ends=use_planned_ends, year=year, start_changes=changes, accrued=accrued,
+        executor=executor)
     lines = table.index
     remaining = np.zeros((len(lines), int(simulations), len(months)))
     process = np.zeros((len(lines), int(simulations)))

@@ -234,8 +234,8 @@ class OpenBook:
         survived, threshold = self._draw_arrays
         draws = len(self.draws)
         moved: list[dict[str, np.ndarray]] = []
-        for k in range(min(draws, simulations)):  # a loop over draws, not simulations
-            offset = (k - first) % draws
+        for offset in range(min(draws, simulations)):  # a loop over draws, not simulations
+            k = (first + offset) % draws  # every row gets its draw, whatever ``first``
             rows = slice(offset, simulations, draws)
             size = len(range(simulations)[rows])
             if size:
