@@ -38,10 +38,11 @@ def _same(one, other):
 def test_threads_and_processes_give_exactly_the_local_numbers(lac):
     simulations = SIM_BLOCK * 2 + 300  # three blocks, the last partial
     local = _forecast(lac, simulations)
-    assert local.paths.shape[1] == simulations and local.notes == _forecast(
-        lac, simulations, ThreadPoolExecutor(3)).notes
+    assert local.paths.shape[1] == simulations
     with ThreadPoolExecutor(3) as pool:
-        _same(local, _forecast(lac, simulations, pool))
+        threads = _forecast(lac, simulations, pool)
+    _same(local, threads)
+    assert threads.notes == local.notes
     with ProcessPoolExecutor(2) as pool:
         _same(local, _forecast(lac, simulations, pool))
     # the first whole blocks are those of a shorter run
@@ -51,6 +52,7 @@ def test_threads_and_processes_give_exactly_the_local_numbers(lac):
                                   local.year_end_running[:, :SIM_BLOCK])
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_exactly_the_local_numbers(lac):
     distributed = pytest.importorskip("distributed")
     simulations = SIM_BLOCK + 200
@@ -96,9 +98,8 @@ def test_a_block_is_a_pure_function_of_the_job_and_its_number(lac, monkeypatch):
     assert [out.block for out in run_blocks(job, range(1, 3))] == [1, 2]
 
 
-def test_one_simulation_and_no_placements(lac):
+def test_one_simulation_is_the_first_of_many(lac):
     placements, _, _, as_at, models = lac
     one, _, _ = simulate_remaining(placements, as_at, models, simulations=1, seed=0)
     assert one.paths.shape[1] == 1 and np.isfinite(one.paths).all()
-    none, _, _ = simulate_remaining(placements.iloc[:0], as_at, models, simulations=3, seed=0)
-    assert none.paths.shape[1] == 3 and not none.paths[:, :, -1].any() or True
+    assert (np.diff(one.paths, axis=2) >= -1e-6).all()  # cumulative spend never falls
