@@ -248,7 +248,7 @@ def test_a_block_with_draws_gives_each_simulation_its_own_draw_and_movers_their_
     assert set(movers["sim"][late].tolist()) <= {0, 2, 4, 6, 8} and late.any()
     np.testing.assert_array_equal(running[1::2], 0)
     assert (paths[1::2, -1] <= 40 * 10.0).all() and (paths[1::2, -1] >= 30 * 10.0).all()
-    assert (running[0::2] > 0).all()
+    assert running[0::2].sum() > 0  # ~2 a simulation still here: P(none in 5) ~ e^-10
 
 
 def test_new_starts_draws_follow_the_global_simulation_whatever_the_blocks(monkeypatch):
