@@ -28,7 +28,7 @@ PUBLIC = {
     "line_starts", "StayDraws",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
-    "simulate_remaining",
+    "simulate_remaining", "SIM_BLOCK",
     # the forecast's boundary objects and steps
     "AsAt", "ForecastInputs", "ForecastOptions", "NO_CHANGE", "SimulatedPaths", "SpendContext",
     "Transformation", "outturn_from_inputs",

@@ -443,7 +443,7 @@ class StartsModel:
     def simulate(self, horizon: int, simulations: int, seed: int | None = None,
                  parameter_uncertainty: bool = True,
                  rate_factors: dict[tuple[str, str], np.ndarray] | None = None,
-                 common: bool = True) -> np.ndarray:
+                 common: bool = True, block: int | None = None) -> np.ndarray:
         """Simulated start counts, shape ``(lines, simulations, horizon)``.
 
         Lines are in the order of :attr:`fits_`. Each simulation draws a candidate by its
@@ -454,7 +454,8 @@ class StartsModel:
         ``parameter_uncertainty=False`` only process noise is drawn: counts around the
         plug-in rate (negative binomial where the candidates are, weighted). Rates are
         capped at the line's ``cap``; ``rate_factors`` (a scenario's demand growth)
-        multiply a line's rate month by month after the cap.
+        multiply a line's rate month by month after the cap. ``block`` (the engine's
+        block of simulations) keys every stream, so that each block draws its own.
         """
         self._check_fitted()
         months = self.future_months(horizon)
@@ -462,12 +463,12 @@ class StartsModel:
         shocks = {}
         if parameter_uncertainty and common and self.common_.active:
             shocks = self.common_.draw(seed, [line[0] for line in self._fits], simulations,
-                                       horizon)
+                                       horizon, block=block)
         for position, (line, fit) in enumerate(self._fits.items()):
             if fit.kind == "zero":
                 continue
-            rng = stream(seed, line, "counts")
-            parameter_rng = stream(seed, line, "parameters")
+            rng = stream(seed, line, "counts", block=block)
+            parameter_rng = stream(seed, line, "parameters", block=block)
             factor = (np.ones(horizon) if rate_factors is None
                       else np.asarray(rate_factors.get(line, np.ones(horizon)), dtype=float))
             if not parameter_uncertainty:

@@ -28,6 +28,7 @@ its leave-one-year-out coverage as the honest check.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -283,6 +284,26 @@ def _frame(result: OutturnResult, outturn: pd.Series, year: int, origin: np.date
     return frame
 
 
+def _origins(placements: pd.DataFrame, budget: pd.DataFrame, year: int,
+             months: list[int], outturn: pd.Series, new_starts: bool,
+             planned_ends: Literal["drop", "keep"], options: ForecastOptions
+             ) -> list[pd.DataFrame]:
+    """Forecasts of ``year`` from the month-ends ``months`` before its end (in order):
+    lengths of stay fitted at the first and kept, starts and prices refitted at each.
+    A top-level function of picklable arguments: an executor's task."""
+    frames, models = [], None
+    for months_left in months:
+        origin = month_ends(year)[11 - months_left]
+        record = record_as_at(placements, origin, planned_ends=planned_ends)
+        models = _models(record, origin, models, new_starts)
+        inputs = ForecastInputs.prepare(record, budget, AsAt(origin, year),
+                                        new_starts=new_starts, models=models,
+                                        use_planned_ends=planned_ends == "keep")
+        result = outturn_from_inputs(inputs, options)
+        frames.append(_frame(result, outturn, year, origin, months_left))
+    return frames
+
+
 def backtest_outturn(
     placements: pd.DataFrame,
     budget: pd.DataFrame,
@@ -296,6 +317,7 @@ def backtest_outturn(
     planned_ends: Literal["drop", "keep"] = "drop",
     refit_every: int = 3,
     months: list[int] | None = None,
+    executor: Executor | None = None,
 ) -> BacktestResult:
     """Re-forecast each month-end of the last ``years`` completed financial years.
 
@@ -324,6 +346,11 @@ def backtest_outturn(
     months : list of int, optional
         Months before the year end to forecast from (default every month-end from April,
         11, to February, 1).
+    executor : concurrent.futures.Executor, optional
+        Runs the origins: each run of ``refit_every`` origins of a year (which share a
+        length-of-stay fit) is one task, a pure function of the record and its origins,
+        so the table is the same whatever runs them (default: one after the other, each
+        forecast's simulations on this machine's threads).
 
     Returns
     -------
@@ -357,20 +384,18 @@ def backtest_outturn(
         raise ConfigError(f"backtesting {years} years before {as_at_day} needs history from "
                           f"a year before FY{chosen[0]} starts; the record's history starts "
                           f"{history if history is not None else 'nowhere (no placements)'}")
-    frames, notes = [], []
+    tasks = []
     for year in chosen:
         outturn = _outturns(placements, budget, year)
-        models = None
-        for number, months_left in enumerate(months):
-            origin = month_ends(year)[11 - months_left]
-            record = record_as_at(placements, origin, planned_ends=planned_ends)
-            models = _models(record, origin, models if number % refit_every else None,
-                             new_starts)
-            inputs = ForecastInputs.prepare(record, budget, AsAt(origin, year),
-                                            new_starts=new_starts, models=models,
-                                            use_planned_ends=planned_ends == "keep")
-            result = outturn_from_inputs(inputs, options)
-            frames.append(_frame(result, outturn, year, origin, months_left))
+        for first in range(0, len(months), int(refit_every)):  # a fresh fit at each first
+            tasks.append((placements, budget, year, months[first:first + int(refit_every)],
+                          outturn, new_starts, planned_ends, options))
+    if executor is None:
+        runs = [_origins(*task) for task in tasks]
+    else:
+        runs = [future.result() for future in [executor.submit(_origins, *task)
+                                               for task in tasks]]
+    frames, notes = [frame for run in runs for frame in run], []
     table = pd.concat(frames, ignore_index=True)
     table["error"] = table["mean"] - table["outturn"]
     with np.errstate(divide="ignore", invalid="ignore"):

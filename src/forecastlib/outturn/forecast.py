@@ -28,6 +28,7 @@ command line's scenario and base forecasts).
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,6 +115,7 @@ def forecast_outturn(
     profile: SpendProfile | None = None,
     models: DemandModels | None = None,
     scenario: Scenario | None = None,
+    executor: Executor | None = None,
 ) -> OutturnResult:
     """Forecast the year-end outturn of every budget line, as a distribution.
 
@@ -144,6 +146,10 @@ def forecast_outturn(
         Changes applied on top (see :mod:`forecastlib.scenarios`). Models are fitted to
         the record before the scenario's changes, and every draw the scenario leaves
         alone is the one the base forecast makes with the same seed.
+    executor : concurrent.futures.Executor, optional
+        Runs the blocks of simulations (a process pool, a Dask client's
+        ``get_executor()``, ...); default threads over this machine's cores. The numbers
+        are the same whatever runs them (see :mod:`forecastlib.simulation.blocks`).
 
     Returns
     -------
@@ -164,11 +170,12 @@ def forecast_outturn(
     inputs = ForecastInputs.prepare(placements, budget, as_at, actuals,
                                     use_planned_ends=use_planned_ends, new_starts=new_starts,
                                     models=models)
-    return outturn_from_inputs(inputs, options, scenario)
+    return outturn_from_inputs(inputs, options, scenario, executor=executor)
 
 
 def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None = None,
-                        transformation: Transformation | None = None) -> OutturnResult:
+                        transformation: Transformation | None = None, *,
+                        executor: Executor | None = None) -> OutturnResult:
     """The forecast's steps after the boundary: normalised inputs to a result.
 
     Parameters
@@ -179,6 +186,8 @@ def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None 
     transformation : Transformation, optional
         A :class:`~forecastlib.scenarios.Scenario`, or anything with its interface
         (default: none, the base forecast).
+    executor : concurrent.futures.Executor, optional
+        Runs the blocks of simulations (see :func:`forecast_outturn`).
 
     Returns
     -------
@@ -204,7 +213,7 @@ def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None 
     if not inputs.new_starts and not open_rows.any() and transformation is NO_CHANGE:
         return _exact(table, inputs, options)
     inputs = inputs.fitted()
-    paths = _simulate(inputs, table, options)
+    paths = _simulate(inputs, table, options, executor)
     paths = transformation.transform_paths(paths, SpendContext(inputs.as_at, inputs.models,
                                                                options.seed))
     notes = [note for note in table.attrs["notes"] if "committed to the end" not in note]
@@ -218,14 +227,14 @@ def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None 
     return _summarise(table, paths, inputs, options, notes)
 
 
-def _simulate(inputs: ForecastInputs, table: pd.DataFrame, options: ForecastOptions
-              ) -> SimulatedPaths:
+def _simulate(inputs: ForecastInputs, table: pd.DataFrame, options: ForecastOptions,
+              executor: Executor | None = None) -> SimulatedPaths:
     """Remaining spend simulated per line, with the known commitments and actuals added."""
     simulations = options.simulations
     simulated, known, known_running = simulate_remaining(
         inputs.placements, inputs.as_at, inputs.models, simulations=simulations,
         seed=options.seed, use_planned_ends=inputs.use_planned_ends, year=inputs.as_at.year,
-        start_changes=inputs.start_changes, accrued=inputs.accrued)
+        start_changes=inputs.start_changes, accrued=inputs.accrued, executor=executor)
     lines = table.index
     months = len(inputs.as_at.month_ends)
     remaining = np.zeros((len(lines), simulations, months))

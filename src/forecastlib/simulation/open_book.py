@@ -234,8 +234,8 @@ class OpenBook:
         survived, threshold = self._draw_arrays
         draws = len(self.draws)
         moved: list[dict[str, np.ndarray]] = []
-        for k in range(min(draws, simulations)):  # a loop over draws, not simulations
-            offset = (k - first) % draws
+        for offset in range(min(draws, simulations)):  # a loop over draws, not simulations
+            k = (first + offset) % draws  # every row gets its draw, whatever ``first``
             rows = slice(offset, simulations, draws)
             size = len(range(simulations)[rows])
             if size:
@@ -404,6 +404,7 @@ def simulate_segments(
     rng: np.random.Generator,
     simulations: int,
     draws: StayDraws | None = None,
+    first: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Spells entering a line by a move, each in one simulation.
 
@@ -412,7 +413,8 @@ def simulate_segments(
     ``age[i]`` days by ``as_at``; its end is drawn from the line's length of stay
     conditioned on the spell lasting through the day before the move, stopped at
     ``cap[i]`` and at a further move (rate ``move_rate`` a day). With ``draws``, the
-    line's stay parameter draws, entry ``i`` takes draw ``sim[i] mod K``.
+    line's stay parameter draws, entry ``i`` takes draw ``(first + sim[i]) mod K``
+    (``first`` the global number of the block's first simulation).
 
     Returns
     -------
@@ -445,7 +447,7 @@ def simulate_segments(
         survived = np.maximum(distribution.sf(condition), 1e-300)
         total = inverse_survival(distribution, rng.random(count) * survived)
     else:  # per-entry parameters: draw s mod K of each entry's simulation
-        draw = np.asarray(sim) % len(draws)
+        draw = (np.asarray(sim) + first) % len(draws)
         survived = np.maximum(draws.sf(condition, draw), 1e-300)
         total = draws.isf(rng.random(count) * survived, draw)
     last = np.clip(np.ceil(total - age), offset + 1, horizon)
