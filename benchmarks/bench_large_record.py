@@ -11,7 +11,10 @@ ordinary shape that once asked numpy for 10.6 TiB (issue 10):
 The budget is the sample's with planned placements scaled by the same factor, plus a
 line for each lumpy code. It prints the time to build, to fit the demand models and to
 forecast, and the peak resident memory of the process (``resource.getrusage``). Target
-(issue 10): within 4 GB at 1,000 simulations.
+(issue 10): within 4 GB at 1,000 simulations. Baselines, measured in the same run: the
+fit on one copy of the sample scaled by the number of copies (what a fit linear in rows
+would take), its projected starts times the copies, and a bare numpy kernel drawing one
+float per open placement and simulation (the floor any simulation must pay).
 
 Run: ``python benchmarks/bench_large_record.py [--copies 40] [--simulations 1000]
 [--no-lumpy]``.
@@ -81,6 +84,18 @@ def build(copies: int, lumpy: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     return placements, budget, actuals, sample.as_at
 
 
+def bare_kernel(placements: pd.DataFrame, as_at: object, simulations: int) -> tuple[float, int]:
+    """Seconds for one uniform draw per open placement and simulation, in blocks of 100."""
+    as_at = pd.Timestamp(as_at)
+    ends = placements["end_date"]
+    open_now = int(((placements["start_date"] <= as_at) & (ends.isna() | (ends > as_at))).sum())
+    rng = np.random.default_rng(0)
+    clock = time.perf_counter()
+    for first in range(0, simulations, 100):
+        rng.random((min(100, simulations - first), open_now), dtype=np.float32)
+    return time.perf_counter() - clock, open_now
+
+
 def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
 
@@ -98,27 +113,39 @@ def main() -> None:
     built = time.perf_counter() - clock
     print(f"record: {len(placements):,} placements, {len(budget)} budget lines "
           f"(lumpy lines: {'yes' if args.lumpy else 'no'}); built in {built:.1f} s, "
-          f"peak RSS {peak_rss_gb():.2f} GB", flush=True)
+          f"peak RSS {peak_rss_gb():.2f} GB (target: within 4 GB)", flush=True)
 
+    sample = load_sample()
+    clock = time.perf_counter()
+    one_copy = DemandModels.fit(sample.placements, sample.as_at)
+    linear = (time.perf_counter() - clock) * args.copies
     clock = time.perf_counter()
     models = DemandModels.fit(placements, as_at)
     fitted = time.perf_counter() - clock
-    print(f"demand models fitted in {fitted:.1f} s, peak RSS {peak_rss_gb():.2f} GB",
+    print(f"demand models fitted in {fitted:.1f} s (one copy x {args.copies}, linear in rows: "
+          f"{linear:.1f} s; ratio {fitted / linear:.2f}), peak RSS {peak_rss_gb():.2f} GB",
           flush=True)
     expected = models.starts.expected(6).sum(axis=1) if models.starts is not None else None
     if expected is not None:
+        baseline = one_copy.starts.expected(6).sum(axis=1) * args.copies
         shown = list(expected.sort_values(ascending=False).head(2).index)
         shown += [line for line in (NEW_CODE, MIGRATED) if line in expected.index]
         for line in shown:
-            print(f"  projected starts, next 6 months: {expected[line]:,.0f}  {line}")
+            scaled = (f"one copy x {args.copies}: {baseline[line]:,.0f}"
+                      if line in baseline.index else "not in one copy")
+            print(f"  projected starts, next 6 months: {expected[line]:,.0f} ({scaled})  {line}")
 
     clock = time.perf_counter()
     result = forecast_outturn(placements, budget, as_at, actuals=actuals, models=models,
                               simulations=args.simulations, seed=args.seed)
     forecast = time.perf_counter() - clock
-    print(f"forecast at {args.simulations:,} simulations in {forecast:.1f} s "
-          f"(total {built + fitted + forecast:.1f} s); peak RSS {peak_rss_gb():.2f} GB "
-          "(target: within 4 GB)")
+    kernel, open_now = bare_kernel(placements, as_at, args.simulations)
+    print(f"forecast at {args.simulations:,} simulations in {forecast:.1f} s (bare numpy, one "
+          f"draw per open placement x simulation, {open_now:,} x {args.simulations:,}: "
+          f"{kernel:.2f} s; ratio {forecast / kernel:,.0f})")
+    total = built + fitted + forecast
+    print(f"total {total:.1f} s (bare kernel {kernel:.2f} s; ratio {total / kernel:,.0f}); "
+          f"peak RSS {peak_rss_gb():.2f} GB (target: within 4 GB)")
     print(f"total outturn: mean GBP {float(result.total['mean']):,.0f}, "
           f"budget GBP {float(result.total['budget']):,.0f}")
 

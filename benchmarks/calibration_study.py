@@ -12,17 +12,67 @@ that knows the true parameters (target within 1.25x).
 Run: ``python benchmarks/calibration_study.py [--quick] [--kinds tidy shift ...]``
 (``--quick``: 6 authorities, one date, 500 simulations, about 3 minutes; the full run
 is 16 authorities, both dates, 1,000 simulations). ``--csv FILE`` keeps every forecast.
+
+``--decompose`` says where the mean's error against the oracle comes from: each
+authority's total is forecast again with one fitted model at a time (starts, prices,
+stays) swapped for the oracle's, and the totals' error of each against the oracle's is
+printed per kind (1.00: that model alone explains the gap).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 import warnings
 
 import pandas as pd
 
-from forecastlib.datasets.calibration import WORLD_KINDS, calibration_study, coverage_table
+from forecastlib.datasets.calibration import (
+    STUDY_LINES,
+    WORLD_KINDS,
+    calibration_study,
+    coverage_table,
+)
+from forecastlib.datasets.truth import oracle_models, simulate_authority
+
+PARTS = ("starts", "prices", "stays")
+
+
+def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
+              simulations: int) -> pd.DataFrame:
+    """Totals' mean absolute error over the oracle's, with one model at a time the
+    oracle's, per world kind."""
+    from forecastlib.outturn import forecast_outturn
+    from forecastlib.records import read_budget
+    from forecastlib.simulation import DemandModels
+
+    budget = read_budget(pd.DataFrame({"service": [s.service for s in STUDY_LINES],
+                                       "category": [s.category for s in STUDY_LINES],
+                                       "annual_budget": ["0"] * len(STUDY_LINES)}))
+    rows = []
+    for kind in kinds:
+        for seed in range(authorities):
+            for as_at in as_ats:
+                authority = simulate_authority(STUDY_LINES, as_at, seed, kind)
+                fitted = DemandModels.fit(authority.placements, authority.as_at)
+                oracle = oracle_models(authority, fitted)
+                variants = {"fitted": fitted, "oracle": oracle}
+                for part in PARTS:
+                    swapped = copy.copy(fitted)
+                    setattr(swapped, part, getattr(oracle, part))
+                    variants[f"oracle {part}"] = swapped
+                row = {"kind": kind, "truth": float(authority.truth.sum())}
+                for name, models in variants.items():
+                    result = forecast_outturn(authority.placements, budget, authority.as_at,
+                                              simulations=simulations, seed=seed,
+                                              models=models)
+                    row[name] = float(result.total["mean"])
+                rows.append(row)
+    frame = pd.DataFrame(rows)
+    errors = frame.drop(columns="truth").set_index("kind").sub(
+        frame.set_index("kind")["truth"], axis=0).abs().groupby(level="kind").mean()
+    return errors.div(errors["oracle"], axis=0).drop(columns="oracle")
 
 
 def main() -> None:
@@ -33,11 +83,21 @@ def main() -> None:
     parser.add_argument("--simulations", type=int, default=None)
     parser.add_argument("--kinds", nargs="+", default=list(WORLD_KINDS), choices=WORLD_KINDS)
     parser.add_argument("--csv", default=None, help="write every forecast to this file")
+    parser.add_argument("--decompose", action="store_true",
+                        help="totals' error vs the oracle with one model at a time swapped")
     args = parser.parse_args()
     authorities = args.authorities or (6 if args.quick else 16)
     simulations = args.simulations or (500 if args.quick else 1000)
     as_ats = ("2017-09-30",) if args.quick else ("2017-09-30", "2017-12-31")
     started = time.perf_counter()
+    if args.decompose:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = decompose(args.kinds, authorities, as_ats, simulations)
+        print("totals' mean absolute error / the oracle's, with one model the oracle's:")
+        print(table.to_string(float_format=lambda v: f"{v:.2f}"))
+        print(f"{time.perf_counter() - started:.0f} s")
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study = calibration_study(authorities, as_ats=as_ats, simulations=simulations,

@@ -146,8 +146,18 @@ def test_activity_command(files, capsys):
 def test_console_script_has_exit_status_2_without_traceback(tmp_path):
     (tmp_path / "p.csv").write_text("placement_id\nP1\n")
     (tmp_path / "b.csv").write_text("service,annual_budget\nX,1\n")
-    done = subprocess.run([sys.executable, "-m", "forecastlib.cli", "forecast", "--placements",
+    done = subprocess.run([sys.executable, "-m", "forecastlib", "forecast", "--placements",
                            str(tmp_path / "p.csv"), "--budget", str(tmp_path / "b.csv"),
                            "--as-at", "2017-10-31"], capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "column 'unit_cost'" in done.stderr
+
+
+def test_python_dash_m_forecastlib_is_the_console_script(files, capsys):
+    argv = ["activity", "--placements", str(files / "placements.csv"), "--budget",
+            str(files / "budget.csv"), "--as-at", "2017-10-31", "--format", "csv"]
+    done = subprocess.run([sys.executable, "-m", "forecastlib", *argv], capture_output=True,
+                          text=True, timeout=120)
+    status, out, err = run(capsys, *argv)
+    assert done.returncode == status == 0 and done.stderr == err
+    assert done.stdout == out and "Residential homes" in out

@@ -23,10 +23,10 @@ def test_bar_waits_for_its_delay_then_draws_and_erases():
     assert stream.getvalue() == ""  # a quick run shows nothing
     now[0] = 3.0
     bar(2, 4)
-    assert stream.getvalue().endswith("[#####.....]  50%  2/4 lines  0:03")
+    assert stream.getvalue().endswith("[#####.....]  50%  2/4 blocks  0:03")
     now[0] = 75.0
     bar(4, 4)
-    assert stream.getvalue().endswith("[##########] 100%  4/4 lines  1:15")
+    assert stream.getvalue().endswith("[##########] 100%  4/4 blocks  1:15")
     bar.close()
     assert stream.getvalue().endswith("\r") and stream.getvalue().count("\r") == 4
     bar.close()  # closing twice is harmless
@@ -53,15 +53,15 @@ def test_no_bar_when_quiet_or_not_a_terminal():
     assert isinstance(progress_bar(False, Terminal()), ProgressBar)
 
 
-def test_simulation_reports_each_line_to_the_callback(sample):
+def test_simulation_reports_each_block_to_the_callback(sample, monkeypatch):
+    from forecastlib.simulation import blocks
+
+    monkeypatch.setattr(blocks, "SIM_BLOCK", 10)
     models = DemandModels.fit(sample.placements, sample.as_at, new_starts=False)
     calls = []
     with reporting_progress(lambda done, total: calls.append((done, total))):
-        simulated, _, _ = simulate_remaining(sample.placements, sample.as_at, models,
-                                             simulations=20, seed=1)
-    total = len(simulated.lines)
-    assert calls[0] == (0, total) and calls[-1] == (total, total)
-    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+        simulate_remaining(sample.placements, sample.as_at, models, simulations=25, seed=1)
+    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]  # blocks of 10, 10 and 5 simulations
     calls.clear()
     simulate_remaining(sample.placements, sample.as_at, models, simulations=20, seed=1)
     assert calls == []  # outside the block nothing is reported

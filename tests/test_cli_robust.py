@@ -354,7 +354,7 @@ def test_an_unexpected_error_prints_one_line_and_saves_a_report(tmp_path, capsys
     def broken(*args, **kwargs):
         raise RuntimeError("something nobody expected")
 
-    monkeypatch.setattr("forecastlib.cli.forecast.forecast_outturn", broken)
+    monkeypatch.setattr("forecastlib.cli.forecast.outturn_from_inputs", broken)
     status, out, err = run(capsys, files.args("--output", str(target)))
     assert status == 1 and out == "" and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err and "RuntimeError" in err and "forecast" in err
@@ -372,7 +372,7 @@ def test_console_script_never_shows_a_traceback(tmp_path):
     files = Files(tmp_path, placements(*HISTORY))
     code = ("import sys, forecastlib.cli.forecast as f\n"
             "def boom(*a, **k): raise MemoryError()\n"
-            "f.forecast_outturn = boom\n"
+            "f.outturn_from_inputs = boom\n"
             "from forecastlib.cli import main\n"
             "sys.exit(main(sys.argv[1:]))\n")
     done = subprocess.run([sys.executable, "-c", code, *files.args()], capture_output=True,

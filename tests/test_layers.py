@@ -29,7 +29,7 @@ LAYERS = [
     {"whatif"},
     {"report"},
     {"datasets"},
-    {"cli"},
+    {"cli", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 ROOT = Path(forecastlib.__file__).parent

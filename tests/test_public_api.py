@@ -28,7 +28,10 @@ PUBLIC = {
     "line_starts", "StayDraws",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
-    "simulate_remaining",
+    "simulate_remaining", "SIM_BLOCK",
+    # the forecast's boundary objects and steps
+    "AsAt", "ForecastInputs", "ForecastOptions", "NO_CHANGE", "SimulatedPaths", "SpendContext",
+    "Transformation", "outturn_from_inputs",
     # scenarios
     "DemandGrowth", "EndPlacements", "ExtraPlacements", "MixShift", "Savings", "Scenario",
     "ScenarioError", "UnitCostChange", "compare", "load_scenario", "merge_scenarios",

@@ -34,6 +34,7 @@ from forecastlib import (
 )
 from forecastlib.accrual import *  # noqa: F403
 from forecastlib.budget import *  # noqa: F403
+from forecastlib.calendar import AsAt
 from forecastlib.datasets import *  # noqa: F403
 from forecastlib.demand import *  # noqa: F403
 from forecastlib.errors import ConfigError, DataValidationError, ForecastlibError, Problem
@@ -51,6 +52,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "AsAt",
     "LINE_KEYS",
     "ConfigError",
     "DataValidationError",

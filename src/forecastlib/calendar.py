@@ -24,12 +24,16 @@ array([2016, 2017])
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 __all__ = [
+    "AsAt",
     "academic_year",
     "academic_year_start",
     "days_in_financial_year",
@@ -162,3 +166,100 @@ def overlap_days(
               (start, end, window_start, window_end)]
     days = np.minimum(as_int[1], as_int[3]) - np.maximum(as_int[0], as_int[2]) + 1
     return np.maximum(days, 0)
+
+
+def _parse_day(value: DateLike) -> np.datetime64:
+    """The one place a date-like as-at becomes ``datetime64[D]`` (see :class:`AsAt`)."""
+    return np.datetime64(pd.Timestamp(value).date(), "D")
+
+
+@dataclass(frozen=True)
+class AsAt:
+    """The forecast date, normalised once: the last day of actuals and its year.
+
+    Public functions take any date-like ``as_at`` and turn it into an ``AsAt`` at their
+    top with :meth:`of`; internal steps take the ``AsAt`` and never parse a date again
+    (:meth:`of` hands an ``AsAt`` back unchanged).
+
+    Attributes
+    ----------
+    day : numpy.datetime64
+        The last day of actuals, ``datetime64[D]``.
+    year : int
+        The financial year forecast (by default the one holding ``day``).
+
+    Examples
+    --------
+    >>> as_at = AsAt.of("2017-10-31")
+    >>> as_at.year, str(as_at.year_end), as_at.period
+    (2017, '2018-03-31', 7)
+    >>> [str(day) for day in as_at.month_ends[:2]], as_at.offsets[:2].tolist()
+    (['2017-11-30', '2017-12-31'], [30.0, 61.0])
+    >>> AsAt.of(as_at) is as_at
+    True
+    """
+
+    day: np.datetime64
+    year: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.day, np.datetime64) or np.datetime_data(self.day.dtype)[0] != "D":
+            raise TypeError(f"AsAt.day must be numpy.datetime64[D], got {self.day!r}")
+        if np.isnat(self.day):
+            raise ValueError("AsAt.day is not a date (NaT)")
+
+    @classmethod
+    def of(cls, value: DateLike | AsAt, year: int | None = None) -> AsAt:
+        """``value`` as an ``AsAt`` (an ``AsAt`` is returned as it is, never re-parsed).
+
+        ``year`` overrides the financial year (default: the one holding the day).
+        """
+        if isinstance(value, AsAt):
+            return value if year is None or int(year) == value.year else cls(value.day,
+                                                                               int(year))
+        day = _parse_day(value)
+        return cls(day, int(financial_year(day)) if year is None else int(year))
+
+    @property
+    def date(self) -> dt.date:
+        """The day as a :class:`datetime.date`."""
+        return self.day.astype(dt.date)
+
+    @property
+    def timestamp(self) -> pd.Timestamp:
+        """The day as a :class:`pandas.Timestamp` (to compare with frame columns)."""
+        return pd.Timestamp(self.day)
+
+    @property
+    def period(self) -> int:
+        """The financial period (1 = April ... 12 = March) of the day."""
+        return int(period_of(self.day))
+
+    @property
+    def year_start(self) -> np.datetime64:
+        """1 April of the year."""
+        return fy_start(self.year)
+
+    @property
+    def year_end(self) -> np.datetime64:
+        """31 March ending the year."""
+        return fy_end(self.year)
+
+    @property
+    def month_ends(self) -> npt.NDArray[np.datetime64]:
+        """The year's month-ends after the day: the months left to forecast."""
+        ends = month_ends(self.year)
+        return ends[ends > self.day]
+
+    @property
+    def offsets(self) -> npt.NDArray[np.float64]:
+        """Days from the day to each of :attr:`month_ends` (float, as spend paths use)."""
+        return (self.month_ends - self.day).astype("int64").astype(float)
+
+    @property
+    def months(self) -> pd.PeriodIndex:
+        """:attr:`month_ends` as monthly periods."""
+        return pd.PeriodIndex(pd.to_datetime(self.month_ends), freq="M")
+
+    def __str__(self) -> str:
+        return str(self.day)

@@ -2,8 +2,9 @@
 
 Every random draw in forecastlib comes from a generator made here. The stream of a
 budget line depends only on the seed, the line's name and the purpose of the draws
-(open-placement ends, start counts, prices of new starts, ...) and the chunk of
-simulations: never on which other lines exist or in what order. So changing one line's
+(open-placement ends, start counts, prices of new starts, ...), the block of
+simulations and the chunk inside it: never on which other lines exist or in what order,
+nor on which worker runs the block. So changing one line's
 inputs (a scenario) leaves every other line's draws as they were, and the same seed
 gives the same numbers on any machine (numpy's PCG64 with ``SeedSequence``).
 """
@@ -25,9 +26,15 @@ def line_key(line: tuple[str, str]) -> int:
     return zlib.crc32(f"{line[0]}\x1f{line[1]}".encode())
 
 
-def stream(seed: int | None, line: tuple[str, str], purpose: str, chunk: int = 0
-           ) -> np.random.Generator:
-    """The generator for ``purpose`` draws of ``line`` in simulation chunk ``chunk``.
+def stream(seed: int | None, line: tuple[str, str], purpose: str, chunk: int = 0,
+           block: int | None = None) -> np.random.Generator:
+    """The generator for ``purpose`` draws of ``line`` in chunk ``chunk`` of simulation
+    block ``block``.
+
+    ``block`` numbers the fixed blocks of simulations the engine runs
+    (:data:`forecastlib.simulation.blocks.SIM_BLOCK` each); ``None`` (a model drawing
+    outside the engine's blocks) keys the stream by ``chunk`` alone, as before blocks
+    existed. Keys with and without a block never give the same stream.
 
     Examples
     --------
@@ -36,8 +43,14 @@ def stream(seed: int | None, line: tuple[str, str], purpose: str, chunk: int = 0
     >>> c = stream(7, ("LAC", "Fostering"), "ends").random()
     >>> a == b, a == c
     (True, False)
+    >>> d = stream(7, ("LAC", "Residential"), "ends", block=0).random()
+    >>> e = stream(7, ("LAC", "Residential"), "ends", chunk=0, block=1).random()
+    >>> len({a, d, e})
+    3
     """
     entropy = 0 if seed is None else int(seed)
-    sequence = np.random.SeedSequence(entropy, spawn_key=(line_key(line), PURPOSES[purpose],
-                                                          int(chunk)))
+    key = (line_key(line), PURPOSES[purpose], int(chunk))
+    if block is not None:
+        key = (line_key(line), PURPOSES[purpose], int(block), int(chunk))
+    sequence = np.random.SeedSequence(entropy, spawn_key=key)
     return np.random.default_rng(sequence)

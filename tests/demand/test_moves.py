@@ -56,3 +56,39 @@ def test_moves_before_the_history_start_are_not_counted():
     residential = ("LAC Placements", "Residential homes")
     assert moves.rates_.loc[residential, "moves"] == 0
     assert moves.rates_.loc[residential, "exposure_days"] == np.float64(243)  # C only
+
+
+def test_rate_and_destination_draws_are_the_gamma_and_dirichlet_posteriors():
+    moves = MoveModel(history_start="2016-04-01", draws=4000).fit(_record(), "2017-03-31")
+    residential = ("LAC Placements", "Residential homes")
+    draws = moves.rate_draws(residential, seed=3)
+    # Gamma(1, 515): mean 1 / 515, standard deviation 1 / 515 (one move)
+    assert draws.shape == (4000,) and (draws > 0).all()
+    assert draws.mean() == pytest.approx(1 / 515, rel=0.06)
+    assert draws.std() == pytest.approx(1 / 515, rel=0.08)
+    assert moves.rates_.loc[residential, "rate_sd_per_year"] == pytest.approx(365.25 / 515)
+    np.testing.assert_array_equal(draws, moves.rate_draws(residential, seed=3))
+    assert not np.array_equal(draws, moves.rate_draws(residential, seed=4))
+    # a line never seen moving keeps zero; one target gets every share
+    assert (moves.rate_draws(("LAC Placements", "IFA"), seed=3) == 0).all()
+    assert (moves.rate_draws(("Other", "line"), seed=3) == 0).all()
+    targets, shares = moves.destination_draws(residential, seed=3)
+    assert targets == [("LAC Placements", "IFA")] and np.allclose(shares, 1.0)
+    assert moves.destination_draws(("LAC Placements", "IFA"), seed=3)[1].shape == (4000, 0)
+
+
+def test_destination_draws_spread_with_few_moves_and_centre_on_the_shares():
+    rows = []
+    for client in range(30):  # 20 residential -> IFA, 10 residential -> kinship
+        target = "IFA" if client < 20 else "Kinship"
+        rows += [{"client_id": f"c{client}", "start_date": "2016-04-01",
+                  "end_date": "2016-06-30", "unit_cost": 3000},
+                 {"client_id": f"c{client}", "start_date": "2016-07-01", "unit_cost": 900,
+                  "category": target}]
+    moves = MoveModel(history_start="2016-04-01", draws=3000).fit(book(*rows), "2017-03-31")
+    targets, shares = moves.destination_draws(("LAC Placements", "Residential homes"), 0)
+    assert targets == [("LAC Placements", "IFA"), ("LAC Placements", "Kinship")]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    # Dirichlet(20, 10): mean 2/3, variance (2/3)(1/3)/31
+    assert shares[:, 0].mean() == pytest.approx(2 / 3, abs=0.01)
+    assert shares[:, 0].var() == pytest.approx(2 / 9 / 31, rel=0.1)

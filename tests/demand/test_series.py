@@ -79,6 +79,7 @@ def test_bad_inputs_are_refused():
         project_series(long_frame({"A": np.arange(5.0)}), 1, interval=1.2)
 
 
+@pytest.mark.slow
 def test_intervals_are_calibrated_on_a_truth_known_panel():
     """80% intervals should cover about 80% of held-out values (72-88% here)."""
     rng = np.random.default_rng(42)
@@ -100,7 +101,8 @@ def test_intervals_are_calibrated_on_a_truth_known_panel():
 
 def test_cross_validation_reports_metrics_beside_baselines():
     rng = np.random.default_rng(1)
-    history = long_frame({f"s{i}": 100 + np.cumsum(rng.normal(1, 3, 14)) for i in range(12)})
+    # three series: a panel (the choice is pooled) at a third of twelve's cost (~1 s a fit)
+    history = long_frame({f"s{i}": 100 + np.cumsum(rng.normal(1, 3, 14)) for i in range(3)})
     cv = cross_validation(history, h=2, n_windows=3)
     assert set(cv["cutoff"]) == {2011, 2010, 2009}
     table = evaluate(cv)

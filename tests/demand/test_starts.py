@@ -364,3 +364,31 @@ def test_any_count_series_gives_finite_bounded_rates(series):
     assert expected.max() <= 3 * max(max(series), 1) + 1e-9
     paths = model.simulate(6, 50, seed=1)
     assert paths.min() >= 0 and paths.max() <= 20 * max(max(series), 1) + 50
+
+
+def test_sparse_lines_follow_their_services_level_when_it_falls():
+    # a busy line falls from 20 to 2 starts a month for the last 8 months; a sparse line
+    # of the same service (under 24 starts in all) falls with it
+    rng = np.random.default_rng(4)
+    busy = np.concatenate([rng.poisson(20.0, 28), rng.poisson(2.0, 8)])
+    sparse = np.concatenate([rng.poisson(0.6, 28), np.zeros(8, dtype=int)])
+    table = counts_table({("S", "Busy"): busy, ("S", "Rare"): sparse})
+    model = StartsModel(harmonics=0).fit_counts(table)
+    rare = model.fits_.loc[("S", "Rare")]
+    assert rare["model"] == "pooled" and rare["starts"] < 24
+    assert rare["level_discount"] < 1.0
+    flat = sparse.sum() / len(sparse)
+    assert rare["rate_per_month"] < flat / 3  # it saw no start for eight months
+    paths = model.simulate(6, 2000, seed=1)[list(model.fits_.index).index(("S", "Rare"))]
+    assert paths.mean() < flat / 3 and paths.min() >= 0
+
+
+def test_sparse_lines_of_a_steady_service_keep_their_flat_rate():
+    rng = np.random.default_rng(5)
+    table = counts_table({("S", "Busy"): rng.poisson(20.0, 60),
+                          ("S", "Rare"): rng.poisson(0.3, 60)})
+    model = StartsModel(harmonics=0).fit_counts(table)
+    rare = model.fits_.loc[("S", "Rare")]
+    flat = table.loc[("S", "Rare")].sum() / 60
+    assert rare["model"] == "pooled"
+    assert rare["rate_per_month"] == pytest.approx(flat, rel=0.35)

@@ -219,3 +219,19 @@ def test_forecast_calibrate_option(monkeypatch, capsys):
     assert "calibrated on the backtest" in captured.err
     assert calibrated["total"]["forecast"]["mean"] == plain["total"]["forecast"]["mean"]
     assert calibrated["total"]["forecast"]["upper"] != plain["total"]["forecast"]["upper"]
+
+
+def test_origins_spread_over_an_executor_give_the_same_table():
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    def run(executor=None):
+        return backtest_outturn(_small_book(), budget_book(BUDGET), "2017-10-31", years=1,
+                                months=[9, 6, 3], refit_every=2, simulations=200, seed=1,
+                                executor=executor).table
+
+    local = run()
+    assert len(local) == 6  # three origins, a line and the total each
+    with ThreadPoolExecutor(2) as pool:
+        pd.testing.assert_frame_equal(run(pool), local)
+    with ProcessPoolExecutor(2) as pool:
+        pd.testing.assert_frame_equal(run(pool), local)

@@ -10,6 +10,7 @@ import pytest
 from forecastlib.datasets.calibration import calibration_study, coverage_table
 
 
+@pytest.mark.slow
 def test_intervals_cover_truth_known_outturns_and_the_mean_is_near_the_oracle():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -131,6 +131,20 @@ def test_simulation_s_uses_stay_draw_s_mod_k_in_every_block():
     np.testing.assert_array_equal(running[[2, 5]], 0)
 
 
+def test_a_block_shorter_than_the_draws_gives_every_simulation_its_draw():
+    from forecastlib.demand import StayDraws
+
+    # K = 3 draws, two simulations numbered 4 and 5: draws 1 (never ends) and 2 (ends
+    # at once); an earlier loop over k < 2 left simulation 5 undrawn (garbage memory)
+    draws = StayDraws("exponential", np.ones(3), np.array([1e9, 1e9, 1e-6]))
+    book = OpenBook(daily=np.full(20, 10.0), age=np.full(20, 5.0),
+                    distribution=stats.expon(scale=100), month_ends=np.array([30.0, 60.0]),
+                    draws=draws)
+    paths, running = book.simulate(stream(1, ("S", "X"), "ends"), 2, first=4)
+    np.testing.assert_allclose(paths[:, -1], [20 * 10.0 * 60, 20 * 10.0])
+    np.testing.assert_array_equal(running, [20, 0])
+
+
 def test_open_book_with_parameter_draws_matches_its_mixture_moments():
     from forecastlib.demand import StayDraws
 

@@ -1,4 +1,4 @@
-"""New starts in fixed blocks: flat memory, results independent of workers."""
+"""New starts in fixed chunks of placements: flat memory, streams keyed by block."""
 
 from __future__ import annotations
 
@@ -29,14 +29,16 @@ def counts(simulations: int, per_month: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).poisson(per_month, (simulations, 3))
 
 
-def test_results_do_not_depend_on_the_number_of_workers(monkeypatch):
-    monkeypatch.setattr(module, "BLOCK_PLACEMENTS", 1000)
+def test_draws_are_keyed_by_the_simulation_block_and_chunk(monkeypatch):
+    monkeypatch.setattr(module, "BLOCK_PLACEMENTS", 1000)  # 24k placements: 24 chunks
     starts, drawn = line_starts(), counts(400, 20)
-    one = starts.simulate(drawn, 5, LINE, workers=1)
-    two = starts.simulate(drawn, 5, LINE, workers=2)
-    np.testing.assert_array_equal(one[0], two[0])
-    np.testing.assert_array_equal(one[1], two[1])
-    year_end, _ = starts.simulate(drawn, 5, LINE, totals_only=True, workers=2)
+    one = starts.simulate(drawn, 5, LINE, block=3, first=3000)
+    again = starts.simulate(drawn, 5, LINE, block=3, first=3000)
+    other = starts.simulate(drawn, 5, LINE, block=4, first=3000)
+    np.testing.assert_array_equal(one[0], again[0])
+    np.testing.assert_array_equal(one[1], again[1])
+    assert not np.array_equal(one[0], other[0])  # another block draws its own numbers
+    year_end, _ = starts.simulate(drawn, 5, LINE, totals_only=True, block=3, first=3000)
     np.testing.assert_allclose(year_end[:, 0], one[0][:, -1])  # same streams, same draws
 
 
@@ -45,7 +47,7 @@ def test_blocks_bound_memory_whatever_the_counts(monkeypatch):
     starts = line_starts()
     drawn = np.full((200, 3), 4000)  # 2.4M new placements: ~240 MB if drawn at once
     tracemalloc.start()
-    paths, running = starts.simulate(drawn, 1, LINE, workers=1)
+    paths, running = starts.simulate(drawn, 1, LINE)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 8e6

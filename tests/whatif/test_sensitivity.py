@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from builders import book, budget_book
 
 import forecastlib as fl
 
@@ -86,3 +88,58 @@ def test_savings_delivery_is_an_assumption_with_a_savings_plan(sample, surface_c
     assert none - all_of_it == pytest.approx(1000 * 90)
     table = fl.tornado(surface, {"savings": (0.0, 1.0)})
     assert table.loc["savings", "swing"] == pytest.approx(90_000)
+
+
+def test_moved_in_cost_is_paid_at_the_receiving_lines_price_by_hand():
+    index = pd.MultiIndex.from_tuples([("S", "A"), ("S", "B")],
+                                      names=["service", "category"])
+    grid = np.full((2, 11), 200.0)
+    surface = fl.OutturnSurface(index, budget=np.zeros(2), actual=np.array([0.0, 100.0]),
+                                known=np.zeros(2), open_grid=np.zeros((2, 11)), new_grid=grid,
+                                new_years=np.zeros(2), moved_in=np.array([0.0, 500.0]))
+    # B: 100 + 1.1 x (0 + 0 + 2 x 200 + 500) = 1090; A: 0 + 1 x (1 x 200) = 200
+    values = {"price|S / B": np.array([1.1]), "starts|S / B": np.array([2.0])}
+    np.testing.assert_allclose(surface.evaluate(values)[0], [200.0, 1090.0])
+    # the moved-in 500 does not scale with B's own starts
+    starts = surface.evaluate({"starts|S / B": np.array([0.0, 1.0])})[:, 1]
+    np.testing.assert_allclose(starts, [600.0, 800.0])
+
+
+def test_moved_in_cost_is_split_from_the_lines_own_new_starts():
+    placements = _moving_record()
+    as_at = np.datetime64("2017-06-30")
+    models = fl.DemandModels.fit(placements, as_at)
+    budget = budget_book({"service": "LAC Placements", "category": "IFA",
+                          "annual_budget": 1000})
+    result = fl.forecast_outturn(placements, budget, as_at, simulations=300, seed=4,
+                                 models=models)
+    surface = fl.OutturnSurface.from_forecast(result, placements, models, simulations=300,
+                                              seed=4)
+    assert surface.total()[0] == pytest.approx(result.total["mean"], rel=1e-9)
+    assert (surface.moved_in > 0).all()  # residential <-> fostering both ways
+    # with no new starts of its own, a line still pays for the spells moving in
+    label = {line: f"{line[0]} / {line[1]}" for line in surface.lines}
+    none = surface.evaluate({f"starts|{name}": np.zeros(1) for name in label.values()})[0]
+    assert (none - surface.actual - surface.known
+            >= surface.moved_in + surface.open_grid[:, 5] - 1e-6).all()
+
+
+def _moving_record() -> pd.DataFrame:
+    """Sixty spells, two in three moving between residential and fostering."""
+    rows = []
+    rng = np.random.default_rng(5)
+    for client in range(60):
+        start = pd.Timestamp("2014-04-01") + pd.Timedelta(days=int(rng.integers(0, 1100)))
+        end = start + pd.Timedelta(days=int(rng.integers(30, 500)) - 1)
+        category, other = (("Residential homes", "IFA") if client % 2
+                           else ("IFA", "Residential homes"))
+        rows.append({"client_id": f"c{client}", "category": category,
+                     "start_date": start.date(), "end_date": end.date(),
+                     "unit_cost": 3000 if category != "IFA" else 900})
+        if client % 3:
+            later = end + pd.Timedelta(days=int(rng.integers(30, 600)))
+            rows.append({"client_id": f"c{client}", "category": other,
+                         "start_date": (end + pd.Timedelta(days=1)).date(),
+                         "end_date": later.date() if later < pd.Timestamp("2017-06-30")
+                         else "", "unit_cost": 3000 if other != "IFA" else 900})
+    return book(*rows)

@@ -15,9 +15,8 @@ from forecastlib.accrual.engine import (
     accrue,
     accrue_by_period,
     open_without_end,
-    resolve_year,
 )
-from forecastlib.calendar import days_in_financial_year
+from forecastlib.calendar import AsAt, days_in_financial_year
 from forecastlib.lines import line_codes
 
 __all__ = ["line_activity", "line_costs_by_period"]
@@ -33,12 +32,16 @@ _SUMMED = [
 
 def line_activity(
     placements: pd.DataFrame,
-    as_at: object,
+    as_at: object | AsAt,
     *,
     year: int | None = None,
     use_planned_ends: bool = True,
+    accrued: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Activity and accrued cost per line for one financial year.
+
+    ``accrued``, when the caller already has :func:`~forecastlib.accrual.accrue` of the
+    same placements, as-at and options, is used rather than accrued again.
 
     Returns
     -------
@@ -66,8 +69,10 @@ def line_activity(
     service category
     LAC     IFA              2          1.0849           710.9596
     """
-    as_at_day, year = resolve_year(as_at, year)
-    accrued = accrue(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
+    as_at = AsAt.of(as_at, year)
+    as_at_day, year = as_at.day, as_at.year
+    if accrued is None:
+        accrued = accrue(placements, as_at, use_planned_ends=use_planned_ends)
     codes, lines = line_codes(placements)
     count = len(lines)
 

@@ -16,15 +16,18 @@ import numpy.typing as npt
 import pandas as pd
 
 from forecastlib.accrual.rates import OPEN_END, EndBasis, PriceTerms, effective_ends, price_terms
-from forecastlib.calendar import financial_year, fy_end, fy_start, month_starts, overlap_days
+from forecastlib.calendar import AsAt, fy_end, fy_start, month_starts, overlap_days
 
 __all__ = ["accrue", "accrue_by_period", "open_without_end", "period_days", "resolve_year"]
 
 
 def resolve_year(as_at: object, year: int | None = None) -> tuple[np.datetime64, int]:
-    """``as_at`` as ``datetime64[D]`` and the financial year (default: the one holding it)."""
-    as_at_day = np.datetime64(pd.Timestamp(as_at).date(), "D")
-    return as_at_day, int(financial_year(as_at_day) if year is None else year)
+    """``as_at`` as ``datetime64[D]`` and the financial year (default: the one holding it).
+
+    An :class:`~forecastlib.calendar.AsAt` is read, not parsed again.
+    """
+    resolved = AsAt.of(as_at, year)
+    return resolved.day, resolved.year
 
 
 def _day(date: np.datetime64) -> np.int64:
@@ -37,7 +40,7 @@ def _starts(placements: pd.DataFrame) -> npt.NDArray[np.int64]:
 
 def accrue(
     placements: pd.DataFrame,
-    as_at: object,
+    as_at: object | AsAt,
     *,
     year: int | None = None,
     use_planned_ends: bool = True,
@@ -48,8 +51,8 @@ def accrue(
     ----------
     placements : DataFrame
         Validated placements (see :func:`forecastlib.read_placements`).
-    as_at : date-like
-        Last day of actuals.
+    as_at : date-like or AsAt
+        Last day of actuals (an :class:`~forecastlib.calendar.AsAt` is used as it is).
     year : int, optional
         Financial year; defaults to the one containing ``as_at``.
     use_planned_ends : bool, default True
@@ -134,7 +137,7 @@ def period_days(
 
 def accrue_by_period(
     placements: pd.DataFrame,
-    as_at: object,
+    as_at: object | AsAt,
     *,
     year: int | None = None,
     use_planned_ends: bool = True,

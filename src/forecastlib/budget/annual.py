@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from forecastlib.calendar import days_in_financial_year, fy_start, month_starts
+from forecastlib.calendar import AsAt, days_in_financial_year, fy_start, month_starts
 from forecastlib.lines import LINE_KEYS
 
 __all__ = ["SpendProfile", "annual_budgets", "expected_to_date"]
@@ -131,6 +131,6 @@ def expected_to_date(
 ) -> pd.Series:
     """Budget expected to be spent by ``as_at`` (the seeds' "Expected to end of Oct")."""
     share = (profile or SpendProfile.flat()).share_to(
-        np.datetime64(pd.Timestamp(as_at).date(), "D"), year
+        AsAt.of(as_at, year).day, year
     )
     return annual * share

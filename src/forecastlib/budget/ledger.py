@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.calendar import fy_label, month_ends, period_of
+from forecastlib.calendar import AsAt, fy_label, month_ends, period_of
 from forecastlib.errors import DataValidationError, Problem
 from forecastlib.lines import LINE_KEYS
 
@@ -25,7 +25,7 @@ def ledger_to_date(actuals: pd.DataFrame, as_at: object, year: int) -> pd.Series
     Series
         Indexed by ``(service, category)``, named ``actual_to_date``.
     """
-    as_at_day = np.datetime64(pd.Timestamp(as_at).date(), "D")
+    as_at_day = AsAt.of(as_at, year).day
     period = int(period_of(as_at_day))
     source = actuals.attrs.get("source", "actuals.csv")
     if as_at_day != month_ends(year)[period - 1]:

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecastlib.outturn import OutturnResult, RagPolicy
+from forecastlib.outturn import ForecastOptions, OutturnResult, RagPolicy
 from forecastlib.report import format_outturn, result_to_csv, result_to_json_dict
+from forecastlib.scenarios import ForecastInputs
 
 __all__ = [
     "add_forecast_options",
@@ -31,6 +32,8 @@ __all__ = [
     "check_as_at",
     "check_options",
     "check_output",
+    "forecast_inputs",
+    "forecast_options",
     "input_paths",
     "parse_as_at",
     "render",
@@ -102,6 +105,25 @@ def add_forecast_options(parser: argparse.ArgumentParser, *, simulations: int = 
     if planned_ends:
         parser.add_argument("--no-planned-ends", action="store_true",
                             help="ignore planned_end_date")
+
+
+def forecast_inputs(args: argparse.Namespace, placements: pd.DataFrame, budget: pd.DataFrame,
+                    as_at: np.datetime64, actuals: pd.DataFrame | None = None, *,
+                    fit: bool = False) -> ForecastInputs:
+    """The forecast's inputs under ``--no-new-starts`` / ``--no-planned-ends``, normalised
+    once and accrued; with ``fit``, the demand models fitted once for every forecast
+    made of them (a scenario's and the base, on the same models)."""
+    inputs = ForecastInputs.prepare(
+        placements, budget, as_at, actuals, new_starts=not args.no_new_starts,
+        use_planned_ends=not getattr(args, "no_planned_ends", False)).accrue()
+    return inputs.fitted() if fit else inputs
+
+
+def forecast_options(args: argparse.Namespace, policy: RagPolicy | None = None
+                     ) -> ForecastOptions:
+    """``--interval``, ``--simulations`` and ``--seed`` (and the RAG policy) as one object."""
+    return ForecastOptions(interval=args.interval, simulations=args.simulations,
+                           seed=args.seed, policy=policy or RagPolicy())
 
 
 def render(result: OutturnResult, fmt: str, policy: RagPolicy | None = None) -> str:

@@ -12,9 +12,16 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.calendar import fy_label
-from forecastlib.cli.common import CommandOutput, add_forecast_options, add_inputs, parse_as_at
+from forecastlib.cli.common import (
+    CommandOutput,
+    add_forecast_options,
+    add_inputs,
+    forecast_inputs,
+    forecast_options,
+    parse_as_at,
+)
 from forecastlib.cli.outputs import add_policy_options, policy_from_args, wants_workbook
-from forecastlib.outturn import OutturnResult, forecast_outturn
+from forecastlib.outturn import OutturnResult, outturn_from_inputs
 from forecastlib.records import read_actuals, read_budget, read_placements
 from forecastlib.report.tables import gbp_thousands
 from forecastlib.scenarios import load_scenario
@@ -60,12 +67,10 @@ def run_compare(args: argparse.Namespace) -> CommandOutput:
     placements = read_placements(args.placements)
     budget = read_budget(args.budget)
     actuals = read_actuals(args.actuals) if args.actuals is not None else None
-    options = dict(actuals=actuals, new_starts=not args.no_new_starts,
-                   use_planned_ends=not args.no_planned_ends, interval=args.interval,
-                   simulations=args.simulations, seed=args.seed, policy=policy)
-    base = forecast_outturn(placements, budget, as_at, **options)
-    results = [forecast_outturn(placements, budget, as_at, scenario=scenario, **options)
-               for scenario in scenarios]
+    inputs = forecast_inputs(args, placements, budget, as_at, actuals, fit=True)
+    options = forecast_options(args, policy)
+    base = outturn_from_inputs(inputs, options)
+    results = [outturn_from_inputs(inputs, options, scenario) for scenario in scenarios]
     names = [scenario.name for scenario in scenarios]
     draws = max(result.simulations for result in [base, *results]) or 1
     table = compare(_with_draws(base, draws), *(_with_draws(r, draws) for r in results),

@@ -11,6 +11,8 @@ from forecastlib.cli.common import (
     add_forecast_options,
     add_inputs,
     check_as_at,
+    forecast_inputs,
+    forecast_options,
     parse_as_at,
     render,
 )
@@ -22,7 +24,7 @@ from forecastlib.cli.outputs import (
     write_plots,
 )
 from forecastlib.datasets import load_sample
-from forecastlib.outturn import backtest_outturn, forecast_outturn
+from forecastlib.outturn import backtest_outturn, forecast_outturn, outturn_from_inputs
 from forecastlib.records import (
     read_actuals,
     read_budget,
@@ -98,10 +100,10 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
     check_as_at(placements, as_at)
     budget = read_budget(args.budget)
     actuals = read_actuals(args.actuals) if args.actuals is not None else None
-    options = dict(actuals=actuals, new_starts=not args.no_new_starts,
-                   use_planned_ends=not args.no_planned_ends, interval=args.interval,
-                   simulations=args.simulations, seed=args.seed, policy=policy)
-    result = forecast_outturn(placements, budget, as_at, scenario=scenario, **options)
+    inputs = forecast_inputs(args, placements, budget, as_at, actuals,
+                             fit=scenario is not None)
+    options = forecast_options(args, policy)
+    result = outturn_from_inputs(inputs, options, scenario)
     if args.calibrate:
         result = backtest_outturn(placements, budget, as_at, interval=args.interval,
                                   seed=args.seed, new_starts=not args.no_new_starts
@@ -109,7 +111,7 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
     base = None
     if scenario is not None:
         def base() -> tuple[str, object]:
-            return scenario.name, forecast_outturn(placements, budget, as_at, **options)
+            return scenario.name, outturn_from_inputs(inputs, options)
     return _finish(args, result, placements, budget, actuals, policy, base=base)
 
 

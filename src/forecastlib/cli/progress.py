@@ -1,7 +1,7 @@
 """A progress bar on standard error for long runs.
 
-The simulation reports ``(done, total)`` lines through the callback it is given (see
-:func:`forecastlib.simulation.engine.reporting_progress`). Before its first report
+The simulation reports ``(done, total)`` blocks of simulations through the callback it
+is given (see :func:`forecastlib.simulation.engine.reporting_progress`). Before its first report
 (reading the files, fitting the demand models) the bar shows what is being done and
 the time elapsed, redrawn twice a second by a small background thread. Nothing is drawn
 for the first ``delay`` seconds, so quick runs stay silent, and only when the stream is
@@ -20,7 +20,7 @@ __all__ = ["ProgressBar", "progress_bar"]
 
 
 class ProgressBar:
-    """``label [#####.....]  50%  3/6 lines  0:42`` redrawn in place on ``stream``.
+    """``label [#####.....]  50%  3/6 blocks  0:42`` redrawn in place on ``stream``.
 
     Parameters
     ----------
@@ -53,7 +53,7 @@ class ProgressBar:
             self._thread.start()
 
     def __call__(self, done: int, total: int) -> None:
-        """Record that ``done`` of ``total`` lines are simulated, and redraw."""
+        """Record that ``done`` of ``total`` blocks of simulations are done, and redraw."""
         self._state = (done, total)
         self.draw()
 
@@ -66,7 +66,7 @@ class ProgressBar:
         share = min(max(done / total, 0.0), 1.0)
         filled = int(round(share * self.width))
         return (f"forecastlib: simulating [{'#' * filled}{'.' * (self.width - filled)}] "
-                f"{share:4.0%}  {done}/{total} lines  {clock}")
+                f"{share:4.0%}  {done}/{total} blocks  {clock}")
 
     def draw(self) -> None:
         if self.clock() - self._started < self.delay:

@@ -18,6 +18,16 @@ begun before the history contributes only the days it was observed). The time to
 next move of a spell in ``A`` is exponential with rate ``lambda_A`` whatever its age,
 so an open placement's next move is drawn afresh from ``as_at``.
 
+**Parameter uncertainty.** Under the prior ``1 / lambda`` the posterior of a line's
+rate is ``Gamma(m_A, E_A)`` (mean the estimate above, coefficient of variation
+``1 / sqrt(m_A)``), and that of its destination shares ``Dirichlet(m_{A -> B})``.
+:meth:`MoveModel.rate_draws` and :meth:`MoveModel.destination_draws` give ``draws`` of
+each, reproducibly (streams ``(seed, line, "moves")`` in chunks kept for parameters,
+:data:`RATE_CHUNK` and :data:`SHARE_CHUNK`, apart from the simulation's), for
+simulation ``s`` to use draw ``s mod K`` like the stays'
+:class:`~forecastlib.demand.stay_draws.StayDraws`. A line never seen moving keeps a rate
+of zero (no destination to move to).
+
 A spell that moves into ``B`` pays ``B``'s price from the move day: a price record of
 ``B`` is drawn from the price model's pool of ``B`` (or, for a line that receives moves
 but has no new starts to learn prices from, from ``B``'s placements open at ``as_at``,
@@ -31,8 +41,12 @@ import pandas as pd
 
 from forecastlib.demand.history import resolve_history_start, segments
 from forecastlib.lines import LINE_KEYS
+from forecastlib.streams import stream
 
 __all__ = ["MoveModel"]
+
+#: Stream chunks of the parameter draws (the simulation's move streams use 0-29,999).
+RATE_CHUNK, SHARE_CHUNK = 90_001, 90_002
 
 _RECORD_COLUMNS = ["unit_cost", "unit", "units_per_week", "weeks_per_year", "income_per_week"]
 
@@ -54,13 +68,16 @@ class MoveModel:
     fallback_records : int, default 20
         A line with no placement open at ``as_at`` keeps its latest this many
         episodes as the price records of spells moving into it.
+    draws : int, default 40
+        Posterior draws of each line's rate and destination shares (0: none).
 
     Attributes
     ----------
     rates_ : DataFrame
         Per line: ``moves`` out, ``exposure_days`` observed, ``rate_per_year``
-        (``365.25 * moves / exposure_days``) and ``p_move_year`` (probability of moving
-        within a year, ignoring ending).
+        (``365.25 * moves / exposure_days``), ``rate_sd_per_year`` (its posterior
+        standard deviation, ``365.25 sqrt(moves) / exposure_days``) and ``p_move_year``
+        (probability of moving within a year, ignoring ending).
     destinations_ : DataFrame
         Rows: from-line; columns: to-line; each row's shares sum to 1 (lines with moves).
     pools_ : dict
@@ -75,11 +92,16 @@ class MoveModel:
     >>> moves = MoveModel().fit(sample.placements, sample.as_at)
     >>> bool((moves.rates_["rate_per_year"] >= 0).all())
     True
+    >>> line = moves.rates_.index[0]
+    >>> moves.rate_draws(line, seed=1).shape
+    (40,)
     """
 
-    def __init__(self, history_start: object | None = None, fallback_records: int = 20):
+    def __init__(self, history_start: object | None = None, fallback_records: int = 20,
+                 draws: int = 40):
         self.history_start = history_start
         self.fallback_records = fallback_records
+        self.draws = draws
 
     def __repr__(self) -> str:
         if not hasattr(self, "rates_"):
@@ -110,6 +132,10 @@ class MoveModel:
             per_day = np.where(rates["exposure_days"] > 0,
                                rates["moves"] / rates["exposure_days"], 0.0)
         rates["rate_per_year"] = per_day * 365.25
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rates["rate_sd_per_year"] = np.where(
+                rates["exposure_days"] > 0,
+                365.25 * np.sqrt(rates["moves"]) / rates["exposure_days"], 0.0)
         rates["p_move_year"] = -np.expm1(-per_day * 365.25)
         self.rates_ = rates
         flows = table.loc[moved, LINE_KEYS + ["to_category"]]
@@ -145,6 +171,29 @@ class MoveModel:
         if line not in self.rates_.index:
             return 0.0
         return float(self.rates_.loc[line, "rate_per_year"]) / 365.25
+
+    def rate_draws(self, line: tuple[str, str], seed: int | None) -> np.ndarray:
+        """``draws`` posterior draws of the hazard of moving out of ``line``, per day.
+
+        ``Gamma(moves, exposure_days)``: mean :meth:`rate`; zeros for a line never seen
+        moving. Reproducible: stream ``(seed, line, "moves", RATE_CHUNK)``.
+        """
+        self._check_fitted()
+        if line not in self.rates_.index or self.rates_.loc[line, "moves"] == 0:
+            return np.zeros(self.draws)
+        moves, exposure = self.rates_.loc[line, ["moves", "exposure_days"]].to_numpy(float)
+        return stream(seed, line, "moves", RATE_CHUNK).gamma(moves, 1.0 / exposure, self.draws)
+
+    def destination_draws(self, line: tuple[str, str], seed: int | None
+                          ) -> tuple[list[tuple[str, str]], np.ndarray]:
+        """The lines ``line`` may move to and ``draws`` posterior draws of the shares,
+        shape ``(draws, targets)`` (``Dirichlet`` of the move counts; rows sum to 1)."""
+        targets, shares = self.destinations(line)
+        if not targets:
+            return [], np.zeros((self.draws, 0))
+        counts = shares * self.rates_.loc[line, "moves"]
+        rng = stream(seed, line, "moves", SHARE_CHUNK)
+        return targets, rng.dirichlet(counts, self.draws)
 
     def destinations(self, line: tuple[str, str]) -> tuple[list[tuple[str, str]], np.ndarray]:
         """The lines a spell leaving ``line`` may move to, and their probabilities."""

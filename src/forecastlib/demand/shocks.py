@@ -100,19 +100,20 @@ class CommonShock:
             out[:, month] = state
         return out
 
-    def draw(self, seed: int | None, services: list[str], simulations: int, horizon: int
-             ) -> dict[str, np.ndarray]:
+    def draw(self, seed: int | None, services: list[str], simulations: int, horizon: int,
+             block: int | None = None) -> dict[str, np.ndarray]:
         """Multiplicative factors (mean one) per service, shape ``(simulations, horizon)``.
 
         The overall shock is drawn once per simulation and shared by every service;
         each service's own shock comes from its own stream, so the draws are the same
-        whichever services are asked for.
+        whichever services are asked for. ``block`` (the engine's block of simulations)
+        keys the streams.
         """
-        overall = self._path(stream(seed, (_KEY, ""), "counts"), self.overall,
+        overall = self._path(stream(seed, (_KEY, ""), "counts", block=block), self.overall,
                              simulations, horizon)
         factors = {}
         for service in dict.fromkeys(services):
-            own = self._path(stream(seed, (service, _KEY), "counts"), self.service,
+            own = self._path(stream(seed, (service, _KEY), "counts", block=block), self.service,
                              simulations, horizon)
             factors[service] = np.exp(overall + own - (self.overall + self.service) / 2)
         return factors

@@ -25,8 +25,10 @@ cross-line covariance of the residuals) drawn once per simulation.
 Short and lumpy histories fall back to something bounded, with a note in ``notes_``:
 single days whose starts are far above the line's usual month are bulk loads (a
 migration or re-coding, not demand) and are left out; months before a new code's first
-start are not its history; a line with under ``min_months`` months gets the local level
-alone (no trend), under a year a flat rate; and every projected rate is capped at
+start are not its history; a line with under ``min_starts`` starts follows its own
+level at the pace of its service's (the local level's discount fitted to the service's
+summed starts), one with under ``min_months`` months gets the local level alone (no
+trend), under a year a flat rate; and every projected rate is capped at
 ``cap_multiple`` times the largest monthly count seen.
 """
 
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
+from forecastlib.demand.level import fit_local_level
 from forecastlib.demand.shocks import CommonShock
 from forecastlib.demand.stacking import Stacker, drift_variance
 from forecastlib.demand.start_candidates import (
@@ -71,9 +74,10 @@ class StartsModel:
     validation_months, min_train : int, default 6 and 18
         Months scored after each origin; months of history before the first origin.
     min_starts, min_months : int, default 24 and 36
-        Below ``min_starts`` starts a line uses its own rate and the service's seasonal
-        shape; below ``min_months`` months the local level alone (no trend); below 12
-        months a flat rate.
+        Below ``min_starts`` starts a line uses its own level, filtered at the discount
+        of its service's summed starts (flat if the service is steady), and the
+        service's seasonal shape; below ``min_months`` months the local level alone (no
+        trend); below 12 months a flat rate.
     cap_multiple : float, default 3
         Projected rates never exceed this multiple of the line's largest monthly count.
     step_threshold : float, default 10
@@ -205,10 +209,11 @@ class StartsModel:
         self._stacker = Stacker(self._fitter, tuple(self.candidates), self.origins,
                                 self.validation_months, self.min_train)
         pooled = self._pooled_seasons(counts)
+        discounts = self._service_discounts(counts, pooled)
         self._fits: dict[tuple[str, str], CandidateFit] = {}
         for line in counts.index:
             fit = self._fit_line(line, counts.loc[line].to_numpy(dtype=float),
-                                 pooled.get(line[0], np.ones(12)))
+                                 pooled.get(line[0], np.ones(12)), discounts.get(line[0]))
             fit.note = " ".join(filter(None, [bulk_notes.get(line, ""), fit.note]))
             self._fits[line] = fit
         self._note_caps()
@@ -259,8 +264,20 @@ class StartsModel:
             factors[service] = season_factors(params, True, self.harmonics)
         return factors
 
-    def _fit_line(self, line: tuple[str, str], counts: np.ndarray, pooled_season: np.ndarray
-                  ) -> CandidateFit:
+    def _service_discounts(self, counts: pd.DataFrame, seasons: dict[str, np.ndarray]
+                           ) -> dict[str, float]:
+        """Per service, the local level's discount on its lines' summed counts: how fast
+        the service's demand moves, which its sparse lines borrow."""
+        discounts = {}
+        for service, block in counts.groupby(level="service"):
+            total = block.sum().to_numpy(dtype=float)
+            if total.sum() >= self.min_starts and len(total) >= 12:
+                scale = seasons.get(service, np.ones(12))[month_index(self.months_.asi8)]
+                discounts[service] = fit_local_level(total, scale)[0].discount
+        return discounts
+
+    def _fit_line(self, line: tuple[str, str], counts: np.ndarray, pooled_season: np.ndarray,
+                  discount: float | None = None) -> CandidateFit:
         months, offset = self.months_.asi8, self._offset(line, self.months_)
         first, trimmed = history_begins(counts)
         notes = []
@@ -278,8 +295,15 @@ class StartsModel:
             if size < 12:
                 notes.append(f"only {size} months of history: a flat rate, no trend or level.")
             fit = CandidateFit("pooled", pooled_season=pooled_season, **common)
-            rate = events / common["exposure_months"]
-            fit.fitted = rate * pooled_season[month_index(months)] * np.exp(offset)
+            scale = pooled_season[month_index(months)] * np.exp(offset)
+            if size >= 12 and discount is not None and discount < 1.0:
+                # too few starts to learn its own dynamics: the line's level filtered
+                # at the service's discount, so it follows a drop or a rise as the
+                # service's demand does (a steady service keeps the flat rate)
+                fit.level, fit.fitted = fit_local_level(counts, scale,
+                                                        discounts=np.array([discount]))
+            else:
+                fit.fitted = events / common["exposure_months"] * scale
         elif size < self.min_months or self.candidates == ("level",):
             if size < self.min_months:
                 notes.append(f"{size} months of history: the local level alone, no trend.")
@@ -376,9 +400,9 @@ class StartsModel:
                         ) -> np.ndarray:
         if fit.kind == "zero":
             return np.zeros(len(months))
-        if fit.kind == "pooled":
+        if fit.kind == "pooled" and fit.level is None:
             return fit.events / max(fit.exposure_months, 1e-9) * self._scale(line, fit, months)
-        if fit.kind == "level":
+        if fit.kind in ("level", "pooled"):
             return fit.level.mean * self._scale(line, fit, months)
         return np.exp(np.clip(self._log_means(fit, line, months, fit.params[None, :]),
                               -50, 30))[0]
@@ -401,11 +425,11 @@ class StartsModel:
                          simulations: int, parameter_rng: np.random.Generator,
                          rng: np.random.Generator) -> np.ndarray:
         """Start rates of one candidate with its parameter and level uncertainty."""
-        if fit.kind == "pooled":
+        if fit.kind == "pooled" and fit.level is None:
             level = parameter_rng.gamma(np.full(simulations, fit.events + 0.5),
                                         1.0 / max(fit.exposure_months, 1e-9))
             return level[:, None] * self._scale(line, fit, months)[None, :]
-        if fit.kind == "level":
+        if fit.kind in ("level", "pooled"):
             return (fit.level.paths(parameter_rng, len(months), simulations)
                     * self._scale(line, fit, months)[None, :])
         draws = parameter_rng.multivariate_normal(fit.params, fit.cov, size=simulations,
@@ -419,7 +443,7 @@ class StartsModel:
     def simulate(self, horizon: int, simulations: int, seed: int | None = None,
                  parameter_uncertainty: bool = True,
                  rate_factors: dict[tuple[str, str], np.ndarray] | None = None,
-                 common: bool = True) -> np.ndarray:
+                 common: bool = True, block: int | None = None) -> np.ndarray:
         """Simulated start counts, shape ``(lines, simulations, horizon)``.
 
         Lines are in the order of :attr:`fits_`. Each simulation draws a candidate by its
@@ -430,7 +454,8 @@ class StartsModel:
         ``parameter_uncertainty=False`` only process noise is drawn: counts around the
         plug-in rate (negative binomial where the candidates are, weighted). Rates are
         capped at the line's ``cap``; ``rate_factors`` (a scenario's demand growth)
-        multiply a line's rate month by month after the cap.
+        multiply a line's rate month by month after the cap. ``block`` (the engine's
+        block of simulations) keys every stream, so that each block draws its own.
         """
         self._check_fitted()
         months = self.future_months(horizon)
@@ -438,12 +463,12 @@ class StartsModel:
         shocks = {}
         if parameter_uncertainty and common and self.common_.active:
             shocks = self.common_.draw(seed, [line[0] for line in self._fits], simulations,
-                                       horizon)
+                                       horizon, block=block)
         for position, (line, fit) in enumerate(self._fits.items()):
             if fit.kind == "zero":
                 continue
-            rng = stream(seed, line, "counts")
-            parameter_rng = stream(seed, line, "parameters")
+            rng = stream(seed, line, "counts", block=block)
+            parameter_rng = stream(seed, line, "parameters", block=block)
             factor = (np.ones(horizon) if rate_factors is None
                       else np.asarray(rate_factors.get(line, np.ones(horizon)), dtype=float))
             if not parameter_uncertainty:

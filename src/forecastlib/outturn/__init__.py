@@ -11,7 +11,7 @@ from forecastlib.outturn.deterministic import (
     deterministic_outturn,
     outturn_total,
 )
-from forecastlib.outturn.forecast import forecast_outturn
+from forecastlib.outturn.forecast import ForecastOptions, forecast_outturn, outturn_from_inputs
 from forecastlib.outturn.movement import MOVEMENT_COMPONENTS, Movement, movement
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
@@ -21,6 +21,7 @@ __all__ = [
     "Movement",
     "OUTTURN_COLUMNS",
     "BacktestResult",
+    "ForecastOptions",
     "OutturnResult",
     "RagPolicy",
     "backtest_outturn",
@@ -28,6 +29,7 @@ __all__ = [
     "deterministic_outturn",
     "forecast_outturn",
     "movement",
+    "outturn_from_inputs",
     "outturn_total",
     "record_as_at",
 ]

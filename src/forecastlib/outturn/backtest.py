@@ -28,20 +28,21 @@ its leave-one-year-out coverage as the honest check.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecastlib.accrual.engine import resolve_year
-from forecastlib.calendar import fy_end, fy_start, month_ends
+from forecastlib.calendar import AsAt, fy_end, fy_start, month_ends
 from forecastlib.demand import PriceModel, StartsModel, default_history_start
 from forecastlib.errors import ConfigError
 from forecastlib.lines import LINE_KEYS
 from forecastlib.outturn.deterministic import deterministic_outturn
-from forecastlib.outturn.forecast import forecast_outturn
+from forecastlib.outturn.forecast import ForecastOptions, outturn_from_inputs
 from forecastlib.outturn.result import OutturnResult
+from forecastlib.scenarios.transform import ForecastInputs
 from forecastlib.simulation import DemandModels
 
 __all__ = ["BacktestResult", "backtest_outturn", "calibrate_outturn", "record_as_at"]
@@ -248,7 +249,7 @@ class BacktestResult:
 
 def _outturns(placements: pd.DataFrame, budget: pd.DataFrame, year: int) -> pd.Series:
     """The record's accrued cost of a completed year, per line."""
-    table = deterministic_outturn(placements, budget, fy_end(year), year=year,
+    table = deterministic_outturn(placements, budget, AsAt(fy_end(year), year),
                                   use_planned_ends=False)
     return table["actual_to_date"]
 
@@ -283,6 +284,26 @@ def _frame(result: OutturnResult, outturn: pd.Series, year: int, origin: np.date
     return frame
 
 
+def _origins(placements: pd.DataFrame, budget: pd.DataFrame, year: int,
+             months: list[int], outturn: pd.Series, new_starts: bool,
+             planned_ends: Literal["drop", "keep"], options: ForecastOptions
+             ) -> list[pd.DataFrame]:
+    """Forecasts of ``year`` from the month-ends ``months`` before its end (in order):
+    lengths of stay fitted at the first and kept, starts and prices refitted at each.
+    A top-level function of picklable arguments: an executor's task."""
+    frames, models = [], None
+    for months_left in months:
+        origin = month_ends(year)[11 - months_left]
+        record = record_as_at(placements, origin, planned_ends=planned_ends)
+        models = _models(record, origin, models, new_starts)
+        inputs = ForecastInputs.prepare(record, budget, AsAt(origin, year),
+                                        new_starts=new_starts, models=models,
+                                        use_planned_ends=planned_ends == "keep")
+        result = outturn_from_inputs(inputs, options)
+        frames.append(_frame(result, outturn, year, origin, months_left))
+    return frames
+
+
 def backtest_outturn(
     placements: pd.DataFrame,
     budget: pd.DataFrame,
@@ -296,6 +317,7 @@ def backtest_outturn(
     planned_ends: Literal["drop", "keep"] = "drop",
     refit_every: int = 3,
     months: list[int] | None = None,
+    executor: Executor | None = None,
 ) -> BacktestResult:
     """Re-forecast each month-end of the last ``years`` completed financial years.
 
@@ -324,6 +346,11 @@ def backtest_outturn(
     months : list of int, optional
         Months before the year end to forecast from (default every month-end from April,
         11, to February, 1).
+    executor : concurrent.futures.Executor, optional
+        Runs the origins: each run of ``refit_every`` origins of a year (which share a
+        length-of-stay fit) is one task, a pure function of the record and its origins,
+        so the table is the same whatever runs them (default: one after the other, each
+        forecast's simulations on this machine's threads).
 
     Returns
     -------
@@ -347,7 +374,9 @@ def backtest_outturn(
     months = list(range(11, 0, -1)) if months is None else sorted(set(months), reverse=True)
     if not all(1 <= m <= 11 for m in months) or not months:
         raise ConfigError(f"months before the year end must be 1..11, got {months!r}")
-    as_at_day, current = resolve_year(as_at)
+    options = ForecastOptions(interval=interval, simulations=simulations, seed=seed)
+    as_at = AsAt.of(as_at)
+    as_at_day, current = as_at.day, as_at.year
     last = current if as_at_day >= fy_end(current) else current - 1
     chosen = list(range(last - int(years) + 1, last + 1))
     history = default_history_start(placements) if len(placements) else None
@@ -355,20 +384,18 @@ def backtest_outturn(
         raise ConfigError(f"backtesting {years} years before {as_at_day} needs history from "
                           f"a year before FY{chosen[0]} starts; the record's history starts "
                           f"{history if history is not None else 'nowhere (no placements)'}")
-    frames, notes = [], []
+    tasks = []
     for year in chosen:
         outturn = _outturns(placements, budget, year)
-        models = None
-        for number, months_left in enumerate(months):
-            origin = month_ends(year)[11 - months_left]
-            record = record_as_at(placements, origin, planned_ends=planned_ends)
-            models = _models(record, origin, models if number % refit_every else None,
-                             new_starts)
-            result = forecast_outturn(record, budget, origin, new_starts=new_starts,
-                                      use_planned_ends=planned_ends == "keep",
-                                      interval=interval, simulations=simulations, seed=seed,
-                                      models=models)
-            frames.append(_frame(result, outturn, year, origin, months_left))
+        for first in range(0, len(months), int(refit_every)):  # a fresh fit at each first
+            tasks.append((placements, budget, year, months[first:first + int(refit_every)],
+                          outturn, new_starts, planned_ends, options))
+    if executor is None:
+        runs = [_origins(*task) for task in tasks]
+    else:
+        runs = [future.result() for future in [executor.submit(_origins, *task)
+                                               for task in tasks]]
+    frames, notes = [frame for run in runs for frame in run], []
     table = pd.concat(frames, ignore_index=True)
     table["error"] = table["mean"] - table["outturn"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -402,6 +429,7 @@ def calibrate_outturn(result: OutturnResult, factor: float, *,
     Examples
     --------
     >>> from forecastlib.datasets import load_sample
+    >>> from forecastlib.outturn import forecast_outturn
     >>> sample = load_sample()
     >>> result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
     ...                           actuals=sample.actuals, simulations=300, seed=1)

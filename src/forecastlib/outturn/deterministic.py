@@ -23,14 +23,13 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.accrual import line_activity
-from forecastlib.accrual.engine import resolve_year
 from forecastlib.budget import SpendProfile, annual_budgets, expected_to_date, ledger_to_date
 from forecastlib.calendar import fy_label
 from forecastlib.lines import union_lines
 from forecastlib.outturn.rag import RagPolicy
-from forecastlib.records.line_names import reconcile_line_names
+from forecastlib.scenarios.transform import ForecastInputs
 
-__all__ = ["OUTTURN_COLUMNS", "deterministic_outturn", "outturn_total"]
+__all__ = ["OUTTURN_COLUMNS", "commitment_table", "deterministic_outturn", "outturn_total"]
 
 #: Columns of an outturn table, in order.
 OUTTURN_COLUMNS = [
@@ -94,18 +93,28 @@ def deterministic_outturn(
     >>> table.loc[("LAC Placements", "Residential homes"), "rag"]
     'red'
     """
-    placements, budget, actuals, input_notes = reconcile_line_names(placements, budget, actuals)
-    as_at_day, year = resolve_year(as_at, year)
+    inputs = ForecastInputs.prepare(placements, budget, as_at, actuals, year=year,
+                                    use_planned_ends=use_planned_ends)
+    return commitment_table(inputs, policy, profile)
+
+
+def commitment_table(inputs: ForecastInputs, policy: RagPolicy | None = None,
+                     profile: SpendProfile | None = None) -> pd.DataFrame:
+    """:func:`deterministic_outturn` of inputs already normalised (nothing re-parsed;
+    the record's accrual is reused when the inputs hold it)."""
+    as_at, actuals = inputs.as_at, inputs.actuals
+    year = as_at.year
     policy = policy or RagPolicy()
-    activity = line_activity(placements, as_at_day, year=year, use_planned_ends=use_planned_ends)
-    budgets = annual_budgets(budget)
-    ledger = ledger_to_date(actuals, as_at_day, year) if actuals is not None else None
+    activity = line_activity(inputs.placements, as_at, use_planned_ends=inputs.use_planned_ends,
+                             accrued=inputs.accrued)
+    budgets = annual_budgets(inputs.budget)
+    ledger = ledger_to_date(actuals, as_at, year) if actuals is not None else None
     lines = union_lines(activity.index, budgets.index,
                         ledger.index if ledger is not None else pd.Index([]))
 
     out = pd.DataFrame(index=lines)
     out["budget"] = budgets["annual_budget"].reindex(lines).fillna(0.0)
-    out["expected_to_date"] = expected_to_date(out["budget"], as_at_day, year, profile)
+    out["expected_to_date"] = expected_to_date(out["budget"], as_at, year, profile)
     accrued = activity["net_to_date"].reindex(lines).fillna(0.0)
     if ledger is not None:
         out["actual_to_date"] = ledger.reindex(lines).fillna(0.0)
@@ -120,8 +129,8 @@ def deterministic_outturn(
     out["open_without_end"] = activity["open_without_end"].reindex(lines).fillna(0).astype(int)
     out["budget_difference"] = budgets["budget_difference"].reindex(lines)
     out["lump"] = lump
-    out.attrs.update(as_at=as_at_day, year=year,
-                     notes=input_notes + _notes(out, activity, budgets, year))
+    out.attrs.update(as_at=as_at.day, year=year,
+                     notes=list(inputs.notes) + _notes(out, activity, budgets, year))
     return out
 
 

@@ -43,16 +43,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecastlib.accrual import accrue
-from forecastlib.accrual.engine import open_without_end, resolve_year
+from forecastlib.accrual.engine import open_without_end
 from forecastlib.accrual.rates import OPEN_END, effective_ends, price_terms
+from forecastlib.calendar import AsAt
 from forecastlib.errors import ConfigError
-from forecastlib.lines import LINE_KEYS, line_codes, union_lines
-from forecastlib.outturn.forecast import forecast_outturn
+from forecastlib.lines import LINE_KEYS, union_lines
+from forecastlib.outturn.expected import expected_remaining_days
+from forecastlib.outturn.forecast import ForecastOptions, outturn_from_inputs
 from forecastlib.outturn.rag import RagPolicy
 from forecastlib.outturn.result import OutturnResult
-from forecastlib.simulation import DemandModels
-from forecastlib.simulation.engine import open_books, remaining_grid
+from forecastlib.scenarios.transform import ForecastInputs
 
 __all__ = ["MOVEMENT_COMPONENTS", "Movement", "direction", "movement"]
 
@@ -118,48 +118,17 @@ def direction(previous: np.ndarray, current: np.ndarray, level_share: float = 0.
     return np.where(level, "level", np.where(change > 0, "up", "down"))
 
 
-def _expected_remaining_days(placements: pd.DataFrame, accrued: pd.DataFrame,
-                             as_at: np.datetime64, year: int,
-                             models: DemandModels | None) -> np.ndarray:
-    """Expected days each open placement with no known end runs after ``as_at`` this
-    year (0 for the others): ``sum_{d=1}^{D} P(E >= d)``, the per-placement terms of
-    :meth:`~forecastlib.simulation.open_book.OpenBook.expected_cost`."""
-    out = np.zeros(len(placements))
-    rows = np.flatnonzero(open_without_end(accrued))
-    _, offsets = remaining_grid(as_at, year)
-    if models is None or len(rows) == 0 or len(offsets) == 0:
-        return out
-    books = open_books(placements, accrued, as_at, offsets, models.stays)
-    codes, lines = line_codes(placements.iloc[rows])
-    for code, line in enumerate(lines):  # one book per line, arrays inside
-        book = books[tuple(line)]
-        horizon = int(book.month_ends[-1])
-        days = np.arange(1, horizon + 1, dtype=float)
-        expected = np.zeros(len(book.daily))
-        block = max(1, (1 << 22) // horizon)
-        for first in range(0, len(book.daily), block):  # bounded memory
-            part = slice(first, first + block)
-            alive = (book.distribution.sf(book.age[part][:, None] + days[None, :] - 1)
-                     / book.survived[part][:, None])
-            alive = np.where(days[None, :] <= book.start_offset[part][:, None], 0.0,
-                             np.minimum(alive, 1.0))
-            expected[part] = alive.sum(axis=1)
-        out[rows[codes == code]] = expected
-    return out
-
-
-def _episodes(placements: pd.DataFrame, as_at: np.datetime64, year: int,
-              use_planned_ends: bool, models: DemandModels | None) -> pd.DataFrame:
+def _episodes(inputs: ForecastInputs) -> pd.DataFrame:
     """Per episode: line, ends, expected days in the year and expected net cost."""
-    accrued = accrue(placements, as_at, year=year, use_planned_ends=use_planned_ends)
-    ends, _ = effective_ends(placements, as_at, use_planned_ends=use_planned_ends)
-    remaining = _expected_remaining_days(placements, accrued, as_at, year, models)
+    placements, accrued, as_at = inputs.placements, inputs.accrued, inputs.as_at.day
+    ends, _ = effective_ends(placements, as_at, use_planned_ends=inputs.use_planned_ends)
+    remaining = expected_remaining_days(inputs)
     is_open = open_without_end(accrued)
     days = np.where(is_open, accrued["days_to_date"].to_numpy() + remaining,
                     accrued["days_in_year"].to_numpy()).astype("float64")
     terms = price_terms(placements)
     start = placements["start_date"].to_numpy(dtype="datetime64[D]").astype("int64")
-    cut = np.datetime64(as_at, "D").astype("int64")
+    cut = as_at.astype("int64")
     frame = pd.DataFrame({
         "placement_id": placements["placement_id"].to_numpy(),
         "client_id": placements["client_id"].to_numpy(),
@@ -285,12 +254,16 @@ def _pence(values: object) -> np.ndarray:
     return np.round(np.asarray(values, dtype="float64") * 100).astype(np.int64)
 
 
-def _fitted(placements: pd.DataFrame, as_at: np.datetime64, year: int, new_starts: bool,
-            use_planned_ends: bool) -> DemandModels | None:
-    accrued = accrue(placements, as_at, year=year, use_planned_ends=use_planned_ends)
-    if not new_starts and not open_without_end(accrued).any():
-        return None
-    return DemandModels.fit(placements, as_at, new_starts=new_starts)
+def _prepared(placements: pd.DataFrame, budget: pd.DataFrame, as_at: AsAt,
+              actuals: pd.DataFrame | None, new_starts: bool, use_planned_ends: bool
+              ) -> ForecastInputs:
+    """One month's inputs, accrued, with models fitted when anything is simulated."""
+    inputs = ForecastInputs.prepare(placements, budget, as_at, actuals,
+                                    use_planned_ends=use_planned_ends,
+                                    new_starts=new_starts).accrue()
+    if not new_starts and not open_without_end(inputs.accrued).any():
+        return inputs
+    return inputs.fitted()
 
 
 def movement(
@@ -350,26 +323,23 @@ def movement(
     >>> moved.total[["change", "new_placements", "model"]].tolist()  # 83 days at 100 a day
     [8300.0, 8300.0, 0.0]
     """
-    previous_day, year = resolve_year(previous_as_at)
-    as_at_day, current_year = resolve_year(as_at)
-    if current_year != year:
+    previous, current = AsAt.of(previous_as_at), AsAt.of(as_at)
+    previous_day, as_at_day = previous.day, current.day
+    if current.year != previous.year:
         raise ConfigError(f"movement compares two months of one financial year; "
                           f"previous as-at {previous_day} and as-at {as_at_day} are in "
                           f"different years")
     if previous_day >= as_at_day:
         raise ConfigError(f"previous as-at {previous_day} must be before as-at {as_at_day}")
-    options = dict(new_starts=new_starts, use_planned_ends=use_planned_ends,
-                   interval=interval, simulations=simulations, seed=seed, policy=policy)
-    models_before = _fitted(previous_placements, previous_day, year, new_starts,
-                            use_planned_ends)
-    models_now = _fitted(placements, as_at_day, year, new_starts, use_planned_ends)
-    before = forecast_outturn(previous_placements, budget, previous_day,
-                              actuals=previous_actuals, models=models_before, **options)
-    now = forecast_outturn(placements, budget, as_at_day, actuals=actuals, models=models_now,
-                           **options)
-    episodes_before = _episodes(previous_placements, previous_day, year, use_planned_ends,
-                                models_before)
-    episodes_now = _episodes(placements, as_at_day, year, use_planned_ends, models_now)
+    options = ForecastOptions(interval=interval, simulations=simulations, seed=seed,
+                              policy=policy or RagPolicy())
+    inputs_before = _prepared(previous_placements, budget, previous, previous_actuals,
+                              new_starts, use_planned_ends)
+    inputs_now = _prepared(placements, budget, current, actuals, new_starts, use_planned_ends)
+    before = outturn_from_inputs(inputs_before, options)
+    now = outturn_from_inputs(inputs_now, options)
+    episodes_before = _episodes(inputs_before)
+    episodes_now = _episodes(inputs_now)
 
     lines = union_lines(before.lines.index, now.lines.index)
     previous = _pence(before.lines["mean"].reindex(lines).fillna(0.0))

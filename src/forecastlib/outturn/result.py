@@ -9,7 +9,26 @@ import pandas as pd
 
 from forecastlib.lines import LINE_KEYS
 
-__all__ = ["OutturnResult"]
+__all__ = ["OutturnResult", "central_summary"]
+
+
+def central_summary(draws: np.ndarray, interval: float) -> dict[str, np.ndarray]:
+    """``mean``, ``p50`` and the central ``interval``'s ``lower`` and ``upper`` over the
+    last axis of ``draws``: the one summary of simulated outturns and counts.
+
+    Examples
+    --------
+    >>> summary = central_summary(np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]), 0.5)
+    >>> {name: float(values[0]) for name, values in summary.items()}
+    {'mean': 3.0, 'p50': 3.0, 'lower': 2.0, 'upper': 4.0}
+    """
+    tail = (1 - interval) / 2
+    return {
+        "mean": draws.mean(axis=-1),
+        "p50": np.quantile(draws, 0.5, axis=-1),
+        "lower": np.quantile(draws, tail, axis=-1),
+        "upper": np.quantile(draws, 1 - tail, axis=-1),
+    }
 
 
 @dataclass(frozen=True)
@@ -103,18 +122,18 @@ class OutturnResult:
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
         return frame
 
-    def year_end_placements(self) -> pd.DataFrame:
-        """Distribution of placements in place on the last day of the year, per line."""
+    def year_end_placements(self, total: bool = False) -> pd.DataFrame:
+        """Distribution of placements in place on the last day of the year, per line
+        (``mean``, ``p50``, ``lower``, ``upper``); with ``total``, a ``("Total", "")``
+        row too: the distribution of the sum over lines, simulation by simulation."""
         if self.year_end_running is None:
             raise ValueError("this forecast holds no simulations")
-        tail = (1 - self.interval) / 2
-        running = self.year_end_running
-        return pd.DataFrame({
-            "mean": running.mean(axis=1),
-            "p50": np.quantile(running, 0.5, axis=1),
-            "lower": np.quantile(running, tail, axis=1),
-            "upper": np.quantile(running, 1 - tail, axis=1),
-        }, index=self.lines.index)
+        running = np.asarray(self.year_end_running, dtype="float64")
+        index = self.lines.index
+        if total:
+            running = np.vstack([running, running.sum(axis=0, keepdims=True)])
+            index = index.append(pd.MultiIndex.from_tuples([("Total", "")]))
+        return pd.DataFrame(central_summary(running, self.interval), index=index)
 
     def spend_paths(self, levels: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9),
                     line: tuple[str, str] | None = None) -> pd.DataFrame:

@@ -11,14 +11,25 @@ alone (common random numbers):
 * ``unit_cost_change``, ``savings`` and ``extra_placements`` change the simulated
   cumulative spend paths of their lines after the simulation, so a deterministic one
   moves its line by exactly its arithmetic.
+
+Lines are named as in data files: case and spaces are ignored (``"lac placements"``
+finds ``"LAC Placements"``), the way :func:`~forecastlib.records.reconcile_line_names`
+matches the input files.
+
+:func:`transform_inputs` and :func:`transform_paths` are the two halves of the
+:class:`~forecastlib.scenarios.transform.Transformation` a
+:class:`~forecastlib.scenarios.Scenario` is.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from forecastlib.accrual.rates import price_terms
+from forecastlib.records.line_names import line_key
 from forecastlib.scenarios.schema import (
     DemandGrowth,
     EndPlacements,
@@ -29,16 +40,69 @@ from forecastlib.scenarios.schema import (
     ScenarioError,
     UnitCostChange,
 )
-from forecastlib.simulation.engine import DemandModels, StartChanges
+from forecastlib.scenarios.transform import ForecastInputs, SimulatedPaths, SpendContext
+from forecastlib.simulation.engine import DemandModels, StartChanges, projected_start_months
 from forecastlib.simulation.open_book import inverse_survival
 from forecastlib.streams import stream
 
-__all__ = ["SpendContext", "adjust_spend", "apply_to_record", "start_changes"]
+__all__ = ["adjust_spend", "apply_to_record", "start_changes", "transform_inputs",
+           "transform_paths"]
+
+
+def _key(name: str) -> str:
+    """A name as data files compare it (case and spaces ignored); ``"*"`` stays."""
+    return name if name == "*" else str(line_key(pd.Series([name])).iloc[0])
 
 
 def _matches(lines: pd.Index, service: str, category: str) -> list[tuple[str, str]]:
-    return [line for line in lines
-            if service in ("*", line[0]) and category in ("*", line[1])]
+    """The ``lines`` a change names (``"*"`` for any), case and spaces ignored."""
+    if len(lines) == 0:
+        return []
+    services = line_key(pd.Series(lines.get_level_values(0))).to_numpy()
+    categories = line_key(pd.Series(lines.get_level_values(1))).to_numpy()
+    wanted_service, wanted_category = _key(service), _key(category)
+    hit = ((wanted_service == "*") | (services == wanted_service)) & (
+        (wanted_category == "*") | (categories == wanted_category))
+    return [lines[i] for i in np.flatnonzero(hit)]
+
+
+def _line(lines: pd.Index, line: tuple[str, str]) -> tuple[str, str] | None:
+    """The one line of ``lines`` spelt ``line`` (case and spaces ignored), else None."""
+    found = _matches(lines, *line) if "*" not in line else []
+    return found[0] if found else None
+
+
+def transform_inputs(scenario: Scenario, inputs: ForecastInputs) -> ForecastInputs:
+    """The scenario's changes to a forecast's inputs.
+
+    Models are fitted to the record before its changes (so a change to the record does
+    not change the models); then ``end_placements`` changes the record and
+    ``demand_growth`` / ``mix_shift`` become :class:`StartChanges`.
+    """
+    scenario.check_dates(inputs.as_at.date)
+    inputs = inputs.fitted()
+    placements = apply_to_record(inputs.placements, scenario, inputs.as_at.day)
+    if placements is not inputs.placements:
+        inputs = inputs.with_placements(placements)
+    months = projected_start_months(inputs.models, inputs.as_at.months)
+    return replace(inputs, start_changes=start_changes(scenario, inputs.models, months))
+
+
+def transform_paths(scenario: Scenario, paths: SimulatedPaths, context: SpendContext
+                    ) -> SimulatedPaths:
+    """The scenario's changes to simulated spend (a new :class:`SimulatedPaths`).
+
+    The outturns with parameters held and without the common shock move by the same
+    amount as the outturn, simulation by simulation.
+    """
+    if paths.paths.shape[2] == 0:
+        return paths
+    changed, running = paths.paths.copy(), paths.running.copy()
+    adjust_spend(scenario, changed, running, paths.lines, paths.actual, context)
+    effect = changed[:, :, -1] - paths.paths[:, :, -1]
+    return replace(paths, paths=changed, running=running,
+                   process_only=paths.process_only + effect,
+                   no_common=paths.no_common + effect)
 
 
 def apply_to_record(placements: pd.DataFrame, scenario: Scenario, as_at: np.datetime64
@@ -61,8 +125,8 @@ def apply_to_record(placements: pd.DataFrame, scenario: Scenario, as_at: np.date
                                     f"'placement_ids': unknown ids {list(unknown[:5])}")
             chosen = changed["placement_id"].isin(wanted) & running
         else:
-            in_line = (running & (changed["service"] == change.service)
-                       & (changed["category"] == change.category))
+            in_line = (running & (line_key(changed["service"]) == _key(change.service))
+                       & (line_key(changed["category"]) == _key(change.category)))
             weekly = pd.Series(price_terms(changed).weekly_cost, index=changed.index)
             chosen = changed.index.isin(weekly[in_line].nlargest(change.count).index)
         changed.loc[chosen, "end_date"] = date
@@ -99,11 +163,14 @@ def start_changes(scenario: Scenario, models: DemandModels, months: pd.PeriodInd
                 base = changes.factors.get(line, np.ones(len(months)))
                 changes.factors[line] = base * (1 + share * change.percent / 100)
         elif isinstance(change, MixShift):
-            source, target = change.source, change.target
-            for key, line in (("from_category", source), ("to_category", target)):
-                if line not in lines:
+            found = {}
+            for key, line in (("from_category", change.source), ("to_category",
+                                                                  change.target)):
+                found[key] = _line(lines, line)
+                if found[key] is None:
                     raise ScenarioError(f"changes[{position}] (mix_shift) key {key!r}: "
                                         f"{line[1]!r} has no starts model in {line[0]!r}")
+            source, target = found["from_category"], found["to_category"]
             if models.prices is None or target not in models.prices.pools_:
                 raise ScenarioError(f"changes[{position}] (mix_shift) key 'to_category': "
                                     f"no prices to learn from for {change.to_category!r}")
@@ -113,61 +180,48 @@ def start_changes(scenario: Scenario, models: DemandModels, months: pd.PeriodInd
     return changes
 
 
-class SpendContext:
-    """What post-simulation changes need: lines, month-end grid, dates and models."""
-
-    def __init__(self, lines: pd.Index, as_at: np.datetime64, offsets: np.ndarray,
-                 actual: np.ndarray, models: DemandModels | None, seed: int | None):
-        self.lines, self.as_at, self.offsets = lines, as_at, offsets
-        self.actual, self.models, self.seed = actual, models, seed
-
-    def position(self, line: tuple[str, str], where: str) -> int:
-        if line not in self.lines:
-            raise ScenarioError(f"{where}: no line {line[0]!r} / {line[1]!r} in the forecast")
-        return self.lines.get_loc(line)
-
-    def days_from(self, start: object) -> np.ndarray:
-        """Days from ``max(start, as_at + 1)`` to each remaining month-end (>= 0)."""
-        first = max((np.datetime64(start, "D") - self.as_at).astype(int), 1)
-        return np.clip(self.offsets - first + 1, 0, None)
+def _position(lines: pd.Index, line: tuple[str, str], where: str) -> int:
+    found = _line(lines, line)
+    if found is None:
+        raise ScenarioError(f"{where}: no line {line[0]!r} / {line[1]!r} in the forecast")
+    return lines.get_loc(found)
 
 
-def adjust_spend(scenario: Scenario, paths: np.ndarray, running: np.ndarray,
-                 context: SpendContext) -> None:
+def adjust_spend(scenario: Scenario, paths: np.ndarray, running: np.ndarray, lines: pd.Index,
+                 actual: np.ndarray, context: SpendContext) -> None:
     """Apply unit-cost changes, savings and extra placements to simulated paths in place.
 
     ``paths`` is (lines, simulations, months) of cumulative spend including actuals to
-    date; ``running`` is (lines, simulations) placements in place at year-end.
+    date ``actual``; ``running`` is (lines, simulations) placements in place at year-end.
     """
     simulations = paths.shape[1]
     for position, change in enumerate(scenario.changes):
         where = f"changes[{position}] ({change.kind})"
         if isinstance(change, UnitCostChange):
-            targets = _matches(context.lines, change.service, change.category)
+            targets = _matches(lines, change.service, change.category)
             if not targets:
                 raise ScenarioError(f"{where}: no line matches service {change.service!r}, "
                                     f"category {change.category!r}")
-            offset = float((np.datetime64(change.start, "D") - context.as_at).astype(int))
+            offset = float((np.datetime64(change.start, "D") - context.as_at.day).astype(int))
             for line in targets:
-                i = context.lines.get_loc(line)
-                before = _spend_at(paths[i], context.actual[i], context.offsets, offset)
+                i = lines.get_loc(line)
+                before = _spend_at(paths[i], actual[i], context.offsets, offset)
                 paths[i] += (change.percent / 100) * np.clip(paths[i] - before[:, None], 0,
                                                              None)
         elif isinstance(change, Savings):
-            i = context.position((change.service, change.category), where)
+            i = _position(lines, (change.service, change.category), where)
             daily = change.amount / (365.0 if change.per == "year" else 7.0)
             saving = daily * context.days_from(change.start)
             delivered = np.ones(simulations)
             if change.probability < 1:
-                rng = stream(context.seed, (change.service, change.category), "savings",
-                             position)
+                rng = stream(context.seed, lines[i], "savings", position)
                 delivered = (rng.random(simulations) < change.probability).astype(float)
             paths[i] -= delivered[:, None] * saving[None, :]
         elif isinstance(change, ExtraPlacements):
-            line = (change.service, change.category)
-            i = context.position(line, where)
+            i = _position(lines, (change.service, change.category), where)
+            line = lines[i]
             cost, stays = _extra_terms(change, line, context, simulations, position, where)
-            start = max((np.datetime64(change.start, "D") - context.as_at).astype(int), 1)
+            start = max((np.datetime64(change.start, "D") - context.as_at.day).astype(int), 1)
             last = start + stays - 1  # (count, simulations) days after as_at
             horizon = context.offsets[-1]
             for k, month_end in enumerate(context.offsets):

@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import (
@@ -35,6 +35,9 @@ from pydantic import (
 
 from forecastlib.records.cells import parse_dates, parse_numbers, two_digit_years
 from forecastlib.scenarios.files import ScenarioError, describe, read_scenario_file, where
+
+if TYPE_CHECKING:
+    from forecastlib.scenarios.transform import ForecastInputs, SimulatedPaths, SpendContext
 
 __all__ = [
     "Change",
@@ -230,6 +233,26 @@ class Scenario(BaseModel):
                                 f"{when} is not after as_at {as_at}")
         if problems:
             raise ScenarioError("\n".join(problems))
+
+    # The Transformation interface (forecastlib.scenarios.transform). The work is in
+    # forecastlib.scenarios.apply, imported here when first used: apply imports the
+    # change kinds from this module.
+    def transform_inputs(self, inputs: ForecastInputs) -> ForecastInputs:
+        """The forecast's inputs with this scenario's record and start-rate changes."""
+        from forecastlib.scenarios.apply import transform_inputs
+
+        return transform_inputs(self, inputs)
+
+    def transform_paths(self, paths: SimulatedPaths, context: SpendContext
+                        ) -> SimulatedPaths:
+        """Simulated spend with this scenario's unit-cost, savings and extra placements."""
+        from forecastlib.scenarios.apply import transform_paths
+
+        return transform_paths(self, paths, context)
+
+    def describe(self) -> list[str]:
+        """The notes a forecast under this scenario carries."""
+        return [f"Scenario applied: {self.name} ({len(self.changes)} changes).", *self.notes]
 
 
 def _problems(error: ValidationError) -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
 """Simulation: the vectorised per-placement projection behind probabilistic outturns."""
 
+from forecastlib.simulation.blocks import SIM_BLOCK
 from forecastlib.simulation.engine import (
     DemandModels,
     SimulatedOutturn,
@@ -10,6 +11,7 @@ from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
 
 __all__ = [
+    "SIM_BLOCK",
     "DemandModels",
     "NewStarts",
     "OpenBook",

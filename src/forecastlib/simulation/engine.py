@@ -9,15 +9,17 @@ placements with a known end (``end_date``, or ``planned_end_date`` when planned 
 used), ``C_i`` the simulated remaining cost of open placements with no known end
 (:mod:`~forecastlib.simulation.open_book`) and ``C_j`` that of projected new starts
 (:mod:`~forecastlib.simulation.new_starts`). Month by month the same sums give
-cumulative spend paths. Simulations run in blocks whose size depends only on the size
-of a line's book, and new starts in blocks of a fixed number of new placements, each
-block with its own stream keyed by line, purpose and block (:mod:`~forecastlib.streams`):
-memory stays flat in the number of simulations and results are reproducible.
+cumulative spend paths. Simulations run in fixed blocks of
+:data:`~forecastlib.simulation.blocks.SIM_BLOCK`, every draw of a block from streams
+keyed by line, purpose and block (:mod:`~forecastlib.simulation.blocks`,
+:mod:`~forecastlib.streams`): memory stays flat in the number of simulations, and the
+numbers are the same whatever runs the blocks (threads, processes, a Dask cluster).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -29,12 +31,13 @@ from scipy import stats
 from forecastlib.accrual.engine import accrue, open_without_end, resolve_year
 from forecastlib.accrual.rates import price_terms
 from forecastlib.calendar import fy_end, month_ends, overlap_days
-from forecastlib.demand import LengthOfStayModel, MoveModel, PriceModel, StartsModel
+from forecastlib.demand import LengthOfStayModel, MoveModel
 from forecastlib.demand.history import episode_spells
 from forecastlib.lines import line_codes
+from forecastlib.simulation.blocks import BlockJob, simulate_blocks
+from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.new_starts import NewStarts
-from forecastlib.simulation.open_book import OpenBook, simulate_segments
-from forecastlib.streams import stream
+from forecastlib.simulation.open_book import OpenBook
 
 __all__ = [
     "DemandModels",
@@ -53,65 +56,14 @@ _PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar("progress"
 
 @contextmanager
 def reporting_progress(callback: Callable[[int, int], None] | None) -> Iterator[None]:
-    """Within the block, :func:`simulate_remaining` calls ``callback(done, total)`` as
-    it goes through the lines (``done`` of ``total`` finished): the command line's
-    progress bar."""
+    """Within the ``with`` block, :func:`simulate_remaining` calls
+    ``callback(done, total)`` as it goes through the blocks of simulations (``done`` of
+    ``total`` finished): the command line's progress bar."""
     token = _PROGRESS.set(callback)
     try:
         yield
     finally:
         _PROGRESS.reset(token)
-
-
-@dataclass
-class DemandModels:
-    """The fitted demand models an outturn simulation draws from."""
-
-    stays: LengthOfStayModel
-    starts: StartsModel | None = None
-    prices: PriceModel | None = None
-    moves: MoveModel | None = None
-
-    @classmethod
-    def fit(cls, placements: pd.DataFrame, as_at: object, new_starts: bool = True
-            ) -> DemandModels:
-        """Fit lengths of stay and moves between lines (and, for new starts, starts
-        and prices) to the record."""
-        stays = LengthOfStayModel().fit(placements, as_at)
-        moves = MoveModel().fit(placements, as_at)
-        history = placements["start_date"] <= pd.Timestamp(np.datetime64(as_at, "D"))
-        if not new_starts or not history.any():  # no start by as_at: no rate to learn
-            return cls(stays, moves=moves)
-        return cls(stays, StartsModel().fit(placements, as_at),
-                   PriceModel().fit(placements, as_at), moves)
-
-
-@dataclass
-class StartChanges:
-    """Changes to new starts: rate factors by line and month, and moves between lines.
-
-    ``moves`` holds ``(from_line, to_line, shares)`` with ``shares`` the share of the
-    from-line's starts moved in each projected month (binomial thinning, so the moved
-    and kept starts are each Poisson when the counts are).
-    """
-
-    factors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
-    moves: list[tuple[tuple[str, str], tuple[str, str], np.ndarray]] = field(
-        default_factory=list)
-
-    def move(self, counts: np.ndarray, lines: list[tuple[str, str]], seed: int | None
-             ) -> np.ndarray:
-        counts = counts.copy()
-        for number, (source, target, shares) in enumerate(self.moves):
-            rng = stream(seed, source, "moves", number)
-            i, j = lines.index(source), lines.index(target)
-            moved = rng.binomial(counts[i], shares[None, :])
-            counts[i] -= moved
-            counts[j] += moved
-        return counts
-
-    def __bool__(self) -> bool:
-        return bool(self.factors or self.moves)
 
 
 @dataclass
@@ -242,102 +194,6 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
     return books
 
 
-#: Rounds of moves followed within the year (a spell moving more often is rare).
-MOVE_ROUNDS = 24
-
-
-@dataclass
-class _Entries:
-    """Spells entering a line by a move, each in one simulation."""
-
-    sim: np.ndarray
-    age: np.ndarray
-    day: np.ndarray
-    cap: np.ndarray
-
-    @staticmethod
-    def join(parts: list[_Entries]) -> _Entries:
-        return _Entries(*(np.concatenate([getattr(p, name) for p in parts])
-                          for name in ("sim", "age", "day", "cap")))
-
-
-def _route(entries: _Entries, source: tuple, moves: MoveModel, seed: int | None,
-           chunk: int, incoming: dict[tuple, list[_Entries]]) -> None:
-    """Send the spells leaving ``source`` to the lines they move to."""
-    targets, shares = moves.destinations(source)
-    if not targets or entries.sim.size == 0:
-        return
-    rng = stream(seed, source, "moves", chunk)
-    choice = np.searchsorted(np.cumsum(shares), rng.random(entries.sim.size) * shares.sum(),
-                             side="right").clip(0, len(targets) - 1)
-    for index, target in enumerate(targets):
-        pick = choice == index
-        if pick.any():
-            incoming.setdefault(target, []).append(_Entries(
-                entries.sim[pick], entries.age[pick], entries.day[pick], entries.cap[pick]))
-
-
-def _entry_prices(line: tuple, day: np.ndarray, models: DemandModels,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Net daily price of spells moving into ``line`` on ``day`` (days after as_at)."""
-    prices = models.prices
-    if prices is not None and line in prices.pools_:
-        pool, inflation, jitter = prices.pools_[line], prices.inflation_[line[0]], prices.jitter
-    else:
-        pool, inflation, jitter = models.moves.pools_[line], 0.0, 0.0
-    terms = price_terms(pool)
-    pick = rng.integers(0, len(pool), day.size)
-    factor = np.exp(day * (np.log1p(inflation) / 365.25))
-    if jitter:
-        factor = factor * np.exp(rng.normal(-jitter**2 / 2, jitter, day.size))
-    return factor * (terms.cost_numerator[pick] / terms.cost_denominator[pick]
-                     - terms.income_per_week[pick] / 7.0)
-
-
-def _simulate_moves(movers: dict[tuple, _Entries], models: DemandModels,
-                    offsets: np.ndarray, simulations: int, seed: int | None,
-                    position: dict[tuple, int], paths: np.ndarray, running: np.ndarray,
-                    extra: np.ndarray, kind: int = 0, parameters: bool = True) -> int:
-    """Follow moved spells line to line until the year ends; returns the moves made.
-
-    Each receiving line pays from the move day at a price drawn from its own price
-    records, for the rest of the spell: the spell's end is drawn from the receiving
-    line's length of stay conditioned on the spell's age, and it may move again.
-    ``extra`` (lines x simulations) collects the moved spells' year-end cost. ``kind``
-    keys the random streams (0: open placements' moves, 1: new placements' moves). With
-    ``parameters``, a spell in simulation ``s`` takes the receiving line's stay
-    parameter draw ``s mod K`` (else the fitted stay).
-    """
-    moves = models.moves
-    incoming: dict[tuple, list[_Entries]] = {}
-    total = 0
-    for source in sorted(movers):
-        _route(movers[source], source, moves, seed, 1000 + 10_000 * kind, incoming)
-        total += movers[source].sim.size
-    for round_ in range(1, MOVE_ROUNDS + 1):
-        if not incoming:
-            break
-        arriving, incoming = incoming, {}
-        for line in sorted(arriving):
-            entries = _Entries.join(arriving[line])
-            rng = stream(seed, line, "moves", 2000 + round_ + 10_000 * kind)
-            daily = _entry_prices(line, entries.day.astype(float), models, rng)
-            draws = models.stays.parameter_draws(line, seed) if parameters else None
-            line_paths, line_running, moved, day = simulate_segments(
-                models.stays.distribution(line), entries.sim, daily, entries.age,
-                entries.day - 1.0, entries.cap, moves.rate(line), offsets, rng, simulations,
-                draws=draws)
-            row = position[line]
-            paths[row] += line_paths
-            running[row] += line_running
-            extra[row] += line_paths[:, -1]
-            if moved.size and round_ < MOVE_ROUNDS:
-                total += moved.size
-                _route(_Entries(entries.sim[moved], entries.age[moved], day, entries.cap[moved]),
-                       line, moves, seed, 1000 + round_ + 10_000 * kind, incoming)
-    return total
-
-
 def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodIndex,
                 offsets: np.ndarray, notes: list[str], seed: int | None = None
                 ) -> tuple[dict, pd.PeriodIndex]:
@@ -372,60 +228,6 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
     return prepared, future
 
 
-def _new_entries(parts: dict[tuple, list[dict]]) -> dict[tuple, _Entries]:
-    entries = {}
-    for line, found in parts.items():
-        if found and sum(part["sim"].size for part in found):
-            sim = np.concatenate([part["sim"] for part in found])
-            entries[line] = _Entries(sim, np.concatenate([part["age"] for part in found]),
-                                     np.concatenate([part["day"] for part in found]),
-                                     np.full(sim.size, np.inf))
-    return entries
-
-
-def _follow_moves(movers: dict[tuple, _Entries], new_movers: tuple[dict, dict],
-                  models: DemandModels, offsets: np.ndarray, simulations: int,
-                  seed: int | None, lines: list[tuple], paths: np.ndarray,
-                  running: np.ndarray, process_only: np.ndarray,
-                  no_common: np.ndarray | None = None) -> int:
-    """Simulate the moves of open and of new placements; returns the moves made.
-
-    The plug-in new starts (``process_only``) move by the same streams as the drawn ones,
-    as their prices and stays do, with the stay parameters at their estimates; the
-    open placements' moved cost enters ``process_only`` with the stay draws' variation
-    taken out (:func:`_held_at_estimates`). Moved spells' prices carry no common shock:
-    their cost is added to ``no_common`` as it is.
-    """
-    if models.moves is None:
-        return 0
-    position = {line: k for k, line in enumerate(lines)}
-    count = len(lines)
-    made = 0
-    if movers:
-        moved_cost = np.zeros((count, simulations))
-        made += _simulate_moves(movers, models, offsets, simulations, seed, position, paths,
-                                running, moved_cost)
-        groups = range(models.stays.draws) if getattr(models.stays, "draws", 0) > 0 else None
-        for row in range(count):
-            process_only[row] += _held_at_estimates(moved_cost[row], groups)
-        if no_common is not None:
-            no_common += moved_cost
-    drawn, plug = _new_entries(new_movers[0]), _new_entries(new_movers[1])
-    if drawn:
-        drawn_cost = np.zeros((count, simulations))
-        made += _simulate_moves(drawn, models, offsets, simulations, seed, position, paths,
-                                running, drawn_cost, kind=1)
-        if no_common is not None:
-            no_common += drawn_cost
-    if plug:
-        plug_cost = np.zeros((count, simulations))
-        _simulate_moves(plug, models, offsets, simulations, seed, position,
-                        np.zeros_like(paths), np.zeros_like(running), plug_cost, kind=1,
-                        parameters=False)
-        process_only += plug_cost
-    return made
-
-
 def simulate_remaining(
     placements: pd.DataFrame,
     as_at: object,
@@ -437,6 +239,7 @@ def simulate_remaining(
     year: int | None = None,
     start_changes: StartChanges | None = None,
     accrued: pd.DataFrame | None = None,
+    executor: Executor | None = None,
 ) -> tuple[SimulatedOutturn, pd.DataFrame, pd.DataFrame]:
     """Simulate every line's remaining spend and year-end placements.
 
@@ -453,6 +256,9 @@ def simulate_remaining(
     ``start_changes`` (from a scenario) scales start rates and moves starts between
     lines before new placements are drawn. ``accrued``, if the caller already has
     :func:`~forecastlib.accrual.accrue` of the same placements and options, is reused.
+    The blocks of simulations run on ``executor`` (any
+    :class:`concurrent.futures.Executor`), else on threads over the machine's cores:
+    the numbers are the same either way (:mod:`~forecastlib.simulation.blocks`).
     """
     as_at_day, year = resolve_year(as_at, year)
     months, offsets = remaining_grid(as_at_day, year)
@@ -479,72 +285,45 @@ def simulate_remaining(
     receiving = (set(models.moves.destinations_.columns) if models.moves is not None
                  else set())
     lines = sorted(set(books) | set(new) | {tuple(line) for line in receiving})
+    job = BlockJob(models, books, new, lines, offsets, int(simulations), seed,
+                   horizon=len(start_months), start_changes=start_changes,
+                   draws={tuple(line): models.stays.parameter_draws(tuple(line), seed)
+                          for line in receiving})
     count, grid = len(lines), len(offsets)
     paths = np.zeros((count, simulations, grid))
-    process_only = np.zeros((count, simulations))
     running = np.zeros((count, simulations), dtype=np.int64)
-    no_common = np.zeros((count, simulations))
-    # One draw per simulation shared by every line: price inflation and the market shock.
-    market = stream(seed, ("*", "market"), "prices").standard_normal((2, simulations))
-    expected_open = {}
-
-    counts = plug_counts = None
-    if new:
-        horizon = len(start_months)
-        factors = start_changes.factors if start_changes else None
-        counts = models.starts.simulate(horizon, simulations, seed, rate_factors=factors)
-        plug_counts = models.starts.simulate(horizon, simulations, seed,
-                                             parameter_uncertainty=False, rate_factors=factors)
-        start_lines = list(models.starts.fits_.index)
-        if start_changes:
-            counts = start_changes.move(counts, start_lines, seed)
-            plug_counts = start_changes.move(plug_counts, start_lines, seed)
-    progress = _PROGRESS.get()
-    movers: dict[tuple, _Entries] = {}
-    new_movers: tuple[dict, dict] = ({}, {})  # new placements moving: drawn, plug-in
+    open_total, moved_open, process_only, no_common = (np.zeros((count, simulations))
+                                                       for _ in range(4))
+    made = 0
+    for output in simulate_blocks(job, executor, _PROGRESS.get()):
+        first, size = job.span(output.block)
+        columns = slice(first, first + size)
+        paths[:, columns] = output.paths
+        running[:, columns] = output.running
+        open_total[:, columns] = output.open_total
+        moved_open[:, columns] = output.moved_open
+        process_only[:, columns] = output.plug_in
+        no_common[:, columns] = output.no_common
+        made += output.moves
+    # Parameters held at their estimates: the stay draws' variation taken out over all
+    # simulations (it needs every block), plus the plug-in new starts.
+    groups = range(models.stays.draws) if getattr(models.stays, "draws", 0) > 0 else None
     for position, line in enumerate(lines):
-        if progress is not None:
-            progress(position, count)
-        if line in books:
-            book = books[line]
-            expected_open[line] = book.expected_cost()
-            book_paths, book_running, moved = book.simulate_all_moves(seed, line, simulations)
-            paths[position] += book_paths
-            running[position] += book_running
-            if moved["sim"].size:
-                movers[line] = _Entries(moved["sim"], book.age[moved["placement"]],
-                                        moved["day"].astype(float),
-                                        book.last_day[moved["placement"]])
-            if grid:
-                process_only[position] = _held_at_estimates(book_paths[:, -1], book.draws)
-        no_common[position] = paths[position, :, -1] if grid else 0.0
-        if line in new:
-            index = start_lines.index(line)
-            unshocked = np.zeros(simulations)
-            new_paths, new_running = new[line].simulate(
-                counts[index], seed, line, movers=new_movers[0].setdefault(line, []),
-                market=market, no_common=unshocked)
-            paths[position] += new_paths
-            running[position] += new_running
-            no_common[position] += unshocked
-            if grid:  # the same price and stay streams, with every parameter at its estimate
-                plug_paths, _ = new[line].simulate(
-                    plug_counts[index], seed, line, totals_only=True,
-                    movers=new_movers[1].setdefault(line, []), parameters=False)
-                process_only[position] += plug_paths[:, -1]
-    made = _follow_moves(movers, new_movers, models, offsets, simulations, seed, lines,
-                         paths, running, process_only, no_common)
+        if line in books and grid:
+            process_only[position] += _held_at_estimates(open_total[position],
+                                                         books[line].draws)
+        if made:
+            process_only[position] += _held_at_estimates(moved_open[position], groups)
     if made:
         notes.append(f"Placements may move between lines before year-end "
                      f"({made / simulations:.1f} moves a simulation on average), each "
                      "receiving line paying from the move day.")
-    if progress is not None:
-        progress(count, count)
     simulated = SimulatedOutturn(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),
         months=months, paths=paths, process_only=process_only, running=running,
-        expected_open=expected_open, notes=notes, no_common=no_common)
+        expected_open={line: book.expected_cost() for line, book in books.items()},
+        notes=notes, no_common=no_common)
     return simulated, known, known_running.to_frame("running")
 
 

@@ -21,13 +21,8 @@ depend on how the placements are cut into blocks. All per-element indexing: no l
 
 from __future__ import annotations
 
-import os
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -39,8 +34,6 @@ from forecastlib.simulation.open_book import inverse_survival
 from forecastlib.streams import stream
 
 __all__ = ["NewStarts"]
-
-T = TypeVar("T")
 
 #: Most new placements drawn at once (bounds memory: about 100 bytes each, ~50 MB).
 BLOCK_PLACEMENTS = 1 << 19
@@ -100,26 +93,26 @@ class NewStarts:
         return BLOCK_PLACEMENTS
 
     def simulate(self, counts: np.ndarray, seed: int | None, line: tuple[str, str],
-                 totals_only: bool = False, workers: int | None = None,
-                 movers: list | None = None, market: np.ndarray | None = None,
-                 parameters: bool = True, no_common: np.ndarray | None = None,
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 totals_only: bool = False, movers: list | None = None,
+                 market: np.ndarray | None = None, parameters: bool = True,
+                 no_common: np.ndarray | None = None, block: int | None = None,
+                 first: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Cost paths and year-end placements of new starts, for counts ``(sims, months)``.
 
         Returns ``paths`` (sims x remaining months, cumulative cost to each month-end;
         with ``totals_only`` just the year-end column) and ``running`` (new placements
         still in placement on the last day).
 
-        The new placements, taken simulation by simulation and month by month, are drawn
-        in blocks of at most :data:`BLOCK_PLACEMENTS`: block ``k`` uses the stream
-        ``(seed, line, "prices", k)``, so memory is flat in the number of simulations
-        (and in the counts), and the numbers do not depend on ``workers`` (blocks run
-        on threads; their sums are added in block order).
+        The counts are those of one block of simulations (``block``, numbered from the
+        global simulation ``first``, which picks the parameter draws ``s mod K``). Its
+        new placements, taken simulation by simulation and month by month, are drawn in
+        chunks of at most :data:`BLOCK_PLACEMENTS`: chunk ``k`` uses the stream
+        ``(seed, line, "prices", k, block)``, so memory is flat in the counts.
 
         With a ``move_rate`` and a ``movers`` list, a new placement may move to another
         line first (an exponential wait, as for open placements): it stops costing here
-        the day before, and its simulation, move day and spell age at ``as_at`` are
-        appended to ``movers`` (block by block, in block order).
+        the day before, and its simulation (row of ``counts``), move day and spell age
+        at ``as_at`` are appended to ``movers`` (chunk by chunk, in order).
 
         ``market`` (shape ``(2, sims)``, standard normals shared by every line) draws
         each simulation's inflation and common shock; ``parameters=False`` holds every
@@ -138,30 +131,24 @@ class NewStarts:
         if total == 0 or len(self.pool) == 0:
             return paths, running
         size = self.block_size()
-        blocks = range(-(-total // size))
-
-        def run(block: int) -> tuple[int, np.ndarray, np.ndarray, list | None, np.ndarray]:
-            positions = np.arange(block * size, min((block + 1) * size, total), dtype=np.int64)
+        for chunk in range(-(-total // size)):  # a loop over chunks of placements
+            positions = np.arange(chunk * size, min((chunk + 1) * size, total), dtype=np.int64)
             cell = np.searchsorted(ends, positions, side="right")
             sim, month = np.divmod(cell, months)
-            first_sim = int(sim[0])
+            low = int(sim[0])
             moved: list | None = [] if movers is not None else None
             part, part_running, unshocked = self._block(
-                sim - first_sim, month, grid, stream(seed, line, "prices", block), moved,
-                first_sim=first_sim, market=market if parameters else None,
+                sim - low, month, grid, stream(seed, line, "prices", chunk, block=block),
+                moved, first_sim=first + low,
+                market=market[:, low:] if parameters and market is not None else None,
                 parameters=parameters)
-            for record in moved or []:
-                record["sim"] = record["sim"] + first_sim
-            return first_sim, part, part_running, moved, unshocked
-
-        workers = workers or min(len(blocks), os.cpu_count() or 1)
-        for first_sim, part, part_running, moved, unshocked in _in_order(run, blocks, workers):
-            paths[first_sim:first_sim + len(part)] += part
-            running[first_sim:first_sim + len(part)] += part_running
+            rows = slice(low, low + len(part))
+            paths[rows] += part
+            running[rows] += part_running
             if no_common is not None:
-                no_common[first_sim:first_sim + len(part)] += unshocked
+                no_common[rows] += unshocked
             if movers is not None:
-                movers.extend(moved or [])
+                movers.extend({**record, "sim": record["sim"] + low} for record in moved)
         return paths, running
 
     def _block(self, sim: np.ndarray, month: np.ndarray, grid: np.ndarray,
@@ -169,8 +156,9 @@ class NewStarts:
                market: np.ndarray | None = None, parameters: bool = True
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Paths, year-end placements and year-end cost without the common shock of one
-        block of new placements, for the simulations ``0 .. sim.max()`` it touches
-        (``sim`` relative to its first, the global simulation ``first_sim``)."""
+        chunk of new placements, for the simulations ``0 .. sim.max()`` it touches
+        (``sim`` relative to its first, the global simulation ``first_sim``; ``market``
+        columns from that first simulation on)."""
         simulations = int(sim[-1]) + 1
         paths = np.zeros((simulations, len(grid)))
         first, last_day = self.month_first_days[month], self.month_last_days[month]
@@ -187,13 +175,13 @@ class NewStarts:
         log_factor = start * (np.log1p(self.inflation) / 365.25)
         shock = None
         if parameters and market is not None:
-            drawn = market[0, overall] * self.inflation_sd
+            drawn = market[0, sim] * self.inflation_sd
             log_factor = log_factor + drawn * (start / 365.25)
             if self.pool_years is not None:
                 log_factor = log_factor + drawn * self.pool_years[pick]
             v0, v1 = self.shock_variance
             if v0 > 0 or v1 > 0:
-                shock = np.sqrt(v0 + v1 * start / 365.25) * market[1, overall]
+                shock = np.sqrt(v0 + v1 * start / 365.25) * market[1, sim]
                 log_factor = log_factor + shock
         factor = np.exp(log_factor)
         if self.jitter:
@@ -228,18 +216,3 @@ class NewStarts:
     def _terms(self) -> PriceTerms:
         return price_terms(self.pool)
 
-
-def _in_order(function: Callable[[int], T], items: range, workers: int) -> Iterator[T]:
-    """``map(function, items)`` on ``workers`` threads, results in order, with at most
-    two blocks a worker in flight (``Executor.map`` would queue every block at once)."""
-    if workers <= 1 or len(items) <= 1:
-        yield from map(function, items)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        for item in items:
-            pending.append(pool.submit(function, item))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()

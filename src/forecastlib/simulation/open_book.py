@@ -436,6 +436,7 @@ def simulate_segments(
     rng: np.random.Generator,
     simulations: int,
     draws: StayDraws | None = None,
+    first: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Spells entering a line by a move, each in one simulation.
 
@@ -444,7 +445,8 @@ def simulate_segments(
     ``age[i]`` days by ``as_at``; its end is drawn from the line's length of stay
     conditioned on the spell lasting through the day before the move, stopped at
     ``cap[i]`` and at a further move (rate ``move_rate`` a day). With ``draws``, the
-    line's stay parameter draws, entry ``i`` takes draw ``sim[i] mod K``.
+    line's stay parameter draws, entry ``i`` takes draw ``(first + sim[i]) mod K``
+    (``first`` the global number of the block's first simulation).
 
     Returns
     -------
@@ -477,7 +479,7 @@ def simulate_segments(
         survived = np.maximum(distribution.sf(condition), 1e-300)
         total = inverse_survival(distribution, rng.random(count) * survived)
     else:  # per-entry parameters: draw s mod K of each entry's simulation
-        draw = np.asarray(sim) % len(draws)
+        draw = (np.asarray(sim) + first) % len(draws)
         survived = np.maximum(draws.sf(condition, draw), 1e-300)
         total = draws.isf(rng.random(count) * survived, draw)
     last = np.clip(np.ceil(total - age), offset + 1, horizon)

@@ -4,11 +4,14 @@
 named assumptions, built once from the demand models:
 
 .. math:: \\mathbb{E}[O_\\ell] = A_\\ell + p_\\ell \\big(K_\\ell + O_\\ell(s_\\ell)
-          + r_\\ell\\, (1 + \\Delta\\pi)^{\\bar t_\\ell}\\, N_\\ell(s_\\ell)\\big)
+          + r_\\ell\\, (1 + \\Delta\\pi)^{\\bar t_\\ell}\\, N_\\ell(s_\\ell) + M_\\ell\\big)
 
 with ``A`` actuals, ``K`` the known commitments, ``O(s)`` the exact expected cost of open
 placements when stays are scaled by ``s`` (analytic moments, interpolated on a grid),
-``N(s)`` the expected cost of new starts (simulated once, rescaled for stays), and the
+``N(s)`` the expected cost of the line's own new starts (simulated once, rescaled for
+stays), ``M`` the expected cost of placements **moving in** from other lines (paid at
+this line's prices from the move day: the forecast with moves minus the same forecast,
+same seed, in which spells leaving a line are received nowhere), and the
 assumptions ``p`` (price), ``r`` (start rate), ``s`` (length of stay) per line and
 ``Delta pi`` (a change in yearly price inflation for new starts, ``t_bar`` their mean
 years after ``as_at``). Thousands of evaluations take milliseconds, so one-at-a-time
@@ -18,6 +21,7 @@ goal-seek (``scipy.optimize.brentq``) run in seconds.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -72,6 +76,7 @@ class OutturnSurface:
     new_grid: np.ndarray  # (lines, len(STAY_GRID))
     new_years: np.ndarray  # mean years after as_at of new starts' spend
     savings: np.ndarray | None = None  # planned savings still to come this year, per line
+    moved_in: np.ndarray | None = None  # expected cost of placements moving in, per line
 
     @classmethod
     def from_forecast(cls, result: OutturnResult, placements: pd.DataFrame,
@@ -84,8 +89,10 @@ class OutturnSurface:
         """
         simulated, known, _ = simulate_remaining(placements, result.as_at, models,
                                                  simulations=simulations, seed=seed)
+        kept = _received_nowhere(placements, result.as_at, models, simulations, seed)
         lines = result.lines.index
         count = len(lines)
+        moved_in = np.zeros(count)
         known_total = known.reindex(lines).fillna(0.0).to_numpy()
         known_total = known_total[:, -1] if known_total.shape[1] else np.zeros(count)
         open_grid = np.zeros((count, len(STAY_GRID)))
@@ -97,7 +104,10 @@ class OutturnSurface:
         for position, line in enumerate(simulated.lines):
             row = lines.get_loc(tuple(line))
             open_mean = simulated.expected_open.get(tuple(line), (0.0, 0.0))[0]
-            new_mean = simulated.totals[position].mean() - open_mean
+            total_mean = simulated.totals[position].mean()
+            own_mean = kept.get(tuple(line), total_mean)
+            moved_in[row] = total_mean - own_mean
+            new_mean = own_mean - open_mean
             book = books.get(tuple(line))
             distribution = models.stays.distribution(tuple(line))
             base_stay = _truncated_stay(distribution, horizon) if horizon else 1.0
@@ -123,16 +133,17 @@ class OutturnSurface:
                     planned[lines.get_loc((change.service, change.category))] += daily * days
         return cls(lines, result.lines["budget"].to_numpy(dtype=float),
                    result.lines["actual_to_date"].to_numpy(dtype=float), known_total,
-                   open_grid, new_grid, np.full(count, horizon / 2 / 365.25), planned)
+                   open_grid, new_grid, np.full(count, horizon / 2 / 365.25), planned,
+                   moved_in)
 
     def parameters(self) -> list[str]:
         """Names of the assumptions: ``price|...``, ``starts|...``, ``stay|...`` per line
         (``service / category``), ``inflation`` and, with a savings plan, ``savings``."""
         names = []
         for service, category in self.lines:
-            if self.known[self.lines.get_loc((service, category))] or self.open_grid[
-                    self.lines.get_loc((service, category))].any() or self.new_grid[
-                    self.lines.get_loc((service, category))].any():
+            row = self.lines.get_loc((service, category))
+            if (self.known[row] or self.open_grid[row].any() or self.new_grid[row].any()
+                    or (self.moved_in is not None and self.moved_in[row])):
                 label = f"{service} / {category}"
                 names += [f"price|{label}", f"starts|{label}", f"stay|{label}"]
         return [*names, "inflation", *(["savings"] if self.savings is not None else [])]
@@ -165,7 +176,9 @@ class OutturnSurface:
         new_cost = np.column_stack([np.interp(stay[:, i], STAY_GRID, self.new_grid[i])
                                     for i in range(count)])
         growth = (1 + inflation) ** self.new_years[None, :]
-        outturn = self.actual + price * (self.known + open_cost + starts * growth * new_cost)
+        moved_in = np.zeros(count) if self.moved_in is None else self.moved_in
+        outturn = self.actual + price * (self.known + open_cost + starts * growth * new_cost
+                                         + moved_in[None, :])
         if "savings" in values:
             if self.savings is None:
                 raise KeyError("unknown assumption 'savings': build the surface with a "
@@ -183,6 +196,25 @@ class OutturnSurface:
         if self.savings is not None:
             values.setdefault("savings", np.ones(1))
         return self.evaluate(values).sum(axis=1)
+
+
+def _received_nowhere(placements: pd.DataFrame, as_at: object, models: DemandModels,
+                      simulations: int, seed: int | None) -> dict[tuple[str, str], float]:
+    """Mean remaining spend per line when spells that move out are received nowhere.
+
+    Same seed as the forecast (common random numbers): each line's open placements and
+    new starts are drawn exactly as there, so the difference from the forecast is the
+    cost of the placements moving in. Empty when no line receives moves.
+    """
+    moves = models.moves
+    if moves is None or not len(moves.destinations_.columns):
+        return {}
+    nowhere = copy.copy(moves)
+    nowhere.destinations_ = moves.destinations_.iloc[0:0, 0:0]
+    simulated, _, _ = simulate_remaining(placements, as_at, replace(models, moves=nowhere),
+                                         simulations=simulations, seed=seed)
+    return {tuple(line): float(simulated.totals[position].mean())
+            for position, line in enumerate(simulated.lines)}
 
 
 def _books(placements: pd.DataFrame, as_at: np.datetime64, models: DemandModels

@@ -1,0 +1,8 @@
+"""``python -m forecastlib``: the ``forecastlib`` command line."""
+
+import sys
+
+from forecastlib.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
