@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from sample_copies import copy_sample
 
 from forecastlib.datasets import load_sample
 from forecastlib.outturn import forecast_outturn
@@ -58,19 +59,9 @@ def lumpy_lines(template: pd.DataFrame, as_at: pd.Timestamp) -> pd.DataFrame:
 
 
 def build(copies: int, lumpy: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, object]:
-    sample = load_sample()
-    base = sample.placements
-    parts = []
-    for copy in range(copies):
-        part = base.copy()
-        part["placement_id"] = f"K{copy:02d}-" + part["placement_id"]
-        part["client_id"] = f"K{copy:02d}-" + part["client_id"]
-        parts.append(part)
-    budget = sample.budget.copy()
-    budget["budget_placements"] = budget["budget_placements"] * copies
-    budget["annual_budget"] = budget["annual_budget"] * copies
+    placements, budget, actuals, as_at = copy_sample(copies)
     if lumpy:
-        parts.append(lumpy_lines(base, pd.Timestamp(sample.as_at)))
+        base = load_sample().placements
         extra = budget.iloc[[0, 0]].copy()
         extra["service"] = [NEW_CODE[0], MIGRATED[0]]
         extra["category"] = [NEW_CODE[1], MIGRATED[1]]
@@ -78,10 +69,9 @@ def build(copies: int, lumpy: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         extra["budget_unit_cost"] = [1850.0, 640.0]
         extra["annual_budget"] = np.nan
         budget = pd.concat([budget, extra], ignore_index=True)
-    placements = pd.concat(parts, ignore_index=True)
-    actuals = sample.actuals.copy()
-    actuals["amount"] = actuals["amount"] * copies
-    return placements, budget, actuals, sample.as_at
+        placements = pd.concat([placements, lumpy_lines(base, pd.Timestamp(as_at))],
+                               ignore_index=True)
+    return placements, budget, actuals, as_at
 
 
 def bare_kernel(placements: pd.DataFrame, as_at: object, simulations: int) -> tuple[float, int]:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sample_copies import copy_sample
 
-from forecastlib.datasets import load_sample
 from forecastlib.outturn import forecast_outturn
 from forecastlib.records import read_actuals, read_budget, read_placements
 from forecastlib.report import result_to_json_dict
@@ -41,24 +41,6 @@ from forecastlib.simulation import DemandModels
 
 #: Cells drawn at once by the bare kernel (64 MB of float64).
 CHUNK = 1 << 23
-
-
-def build(copies: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, object]:
-    """The sample county ``copies`` times over (placements, budget, actuals, as_at)."""
-    sample = load_sample()
-    base = sample.placements
-    parts = []
-    for copy in range(copies):
-        part = base.copy()
-        part["placement_id"] = f"K{copy:03d}-" + part["placement_id"]
-        part["client_id"] = f"K{copy:03d}-" + part["client_id"]
-        parts.append(part)
-    budget = sample.budget.copy()
-    for column in ("budget_placements", "annual_budget"):
-        budget[column] = budget[column] * copies
-    actuals = sample.actuals.copy()
-    actuals["amount"] = actuals["amount"] * copies
-    return pd.concat(parts, ignore_index=True), budget, actuals, sample.as_at
 
 
 def peak_rss_gb() -> float:
@@ -86,7 +68,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    placements, budget, actuals, as_at = build(args.copies)
+    placements, budget, actuals, as_at = copy_sample(args.copies)
     with tempfile.TemporaryDirectory() as folder:
         paths = {name: Path(folder) / f"{name}.csv" for name in ("placements", "budget",
                                                                    "actuals")}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from builders import book, budget_book
+from builders import book, budget_book, moving_record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -85,29 +85,8 @@ def test_moved_segments_pay_from_the_move_day_by_hand():
     assert empty[0].shape == (3, 5) and not empty[0].any()
 
 
-def _moving_record():
-    rows = []
-    rng = np.random.default_rng(5)
-    for client in range(60):
-        start = pd.Timestamp("2014-04-01") + pd.Timedelta(days=int(rng.integers(0, 1100)))
-        first = int(rng.integers(30, 500))
-        category = "Residential homes" if client % 2 else "IFA"
-        other = "IFA" if client % 2 else "Residential homes"
-        end = start + pd.Timedelta(days=first - 1)
-        rows.append({"client_id": f"c{client}", "category": category,
-                     "start_date": start.date(), "end_date": end.date(),
-                     "unit_cost": 3000 if category != "IFA" else 900})
-        if client % 3:  # moves on, on the next day; open or ended later
-            later = end + pd.Timedelta(days=int(rng.integers(30, 600)))
-            rows.append({"client_id": f"c{client}", "category": other,
-                         "start_date": (end + pd.Timedelta(days=1)).date(),
-                         "end_date": later.date() if later < pd.Timestamp("2017-06-30")
-                         else "", "unit_cost": 3000 if other != "IFA" else 900})
-    return book(*rows)
-
-
 def test_moves_are_simulated_and_the_receiving_line_pays():
-    placements = _moving_record()
+    placements = moving_record()
     as_at = np.datetime64("2017-06-30")
     models = DemandModels.fit(placements, as_at)
     assert models.moves.rates_["moves"].sum() > 10
@@ -153,7 +132,7 @@ def _split_at_april(placements: pd.DataFrame, as_at: pd.Timestamp) -> pd.DataFra
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), shuffle=st.booleans())
 def test_cutting_spells_into_yearly_uplift_episodes_changes_nothing(seed, shuffle):
-    placements = _moving_record()
+    placements = moving_record()
     as_at = pd.Timestamp("2017-06-30")
     split = _split_at_april(placements, as_at)
     assert len(split) > len(placements)

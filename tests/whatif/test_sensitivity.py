@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from builders import book, budget_book
+from builders import budget_book, moving_record
 
 import forecastlib as fl
 
@@ -106,7 +106,7 @@ def test_moved_in_cost_is_paid_at_the_receiving_lines_price_by_hand():
 
 
 def test_moved_in_cost_is_split_from_the_lines_own_new_starts():
-    placements = _moving_record()
+    placements = moving_record()
     as_at = np.datetime64("2017-06-30")
     models = fl.DemandModels.fit(placements, as_at)
     budget = budget_book({"service": "LAC Placements", "category": "IFA",
@@ -124,22 +124,3 @@ def test_moved_in_cost_is_split_from_the_lines_own_new_starts():
             >= surface.moved_in + surface.open_grid[:, 5] - 1e-6).all()
 
 
-def _moving_record() -> pd.DataFrame:
-    """Sixty spells, two in three moving between residential and fostering."""
-    rows = []
-    rng = np.random.default_rng(5)
-    for client in range(60):
-        start = pd.Timestamp("2014-04-01") + pd.Timedelta(days=int(rng.integers(0, 1100)))
-        end = start + pd.Timedelta(days=int(rng.integers(30, 500)) - 1)
-        category, other = (("Residential homes", "IFA") if client % 2
-                           else ("IFA", "Residential homes"))
-        rows.append({"client_id": f"c{client}", "category": category,
-                     "start_date": start.date(), "end_date": end.date(),
-                     "unit_cost": 3000 if category != "IFA" else 900})
-        if client % 3:
-            later = end + pd.Timedelta(days=int(rng.integers(30, 600)))
-            rows.append({"client_id": f"c{client}", "category": other,
-                         "start_date": (end + pd.Timedelta(days=1)).date(),
-                         "end_date": later.date() if later < pd.Timestamp("2017-06-30")
-                         else "", "unit_cost": 3000 if other != "IFA" else 900})
-    return book(*rows)
