@@ -84,12 +84,10 @@ def _features(z: np.ndarray, t: int, lags: int, window: int) -> np.ndarray:
     for lag in range(lags):
         ok = t - lag - 1 >= 0
         columns.append(z[:, t - lag] - z[:, t - lag - 1] if ok else np.full(len(z), np.nan))
-    past = z[:, max(t - window, 0):t]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        level = z[:, t] - np.nanmean(past, axis=1) if past.shape[1] else np.nan * z[:, t]
-    if past.shape[1] and window > 1:
-        level = np.where(np.isnan(past).any(axis=1), np.nan, level)
+    if t - window < 0:
+        level = np.full(len(z), np.nan)  # a full window only: no gap from one value
+    else:
+        level = z[:, t] - z[:, t - window:t].mean(axis=1)
     return np.column_stack([*columns, level, z[:, t]])
 
 
@@ -110,7 +108,7 @@ class PooledGrowthModel:
         Own past log changes used as features.
     level_window : int, default 3
         Periods whose mean log level the current level is compared with.
-    alpha : float or sequence of float, default (0.0, 0.05, 0.5, 5.0)
+    alpha : float or sequence of float, default (0.05, 0.5, 5.0)
         Ridge penalty (``statsmodels`` elastic net with ``L1_wt=0``); a sequence is a
         grid chosen from by held-out error (see :meth:`fit`).
     common_damping : float or sequence of float, default (0.0, 0.5, 1.0)
@@ -149,7 +147,7 @@ class PooledGrowthModel:
     """
 
     def __init__(self, lags: int = 2, level_window: int = 3,
-                 alpha: float | tuple[float, ...] = (0.0, 0.05, 0.5, 5.0),
+                 alpha: float | tuple[float, ...] = (0.05, 0.5, 5.0),
                  common_damping: float | tuple[float, ...] = (0.0, 0.5, 1.0), offset: float = 1.0,
                  calibration_origins: int = 4, max_horizon: int = 3) -> None:
         self.lags = lags
@@ -197,7 +195,8 @@ class PooledGrowthModel:
             ys.append(target[known])
             ws.append(np.exp(z[known, t]))
         width = self.lags + 2
-        if not ys or sum(len(y) for y in ys) < 2 * width:
+        if len(ys) < 2 or sum(len(y) for y in ys) < 5 * width:
+            # Fewer than two periods of relative growth: the common growth alone.
             return np.zeros(width), common
         x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
         model = sm.WLS(y, x, weights=w / w.mean())
