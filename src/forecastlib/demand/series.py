@@ -2,7 +2,9 @@
 
 For each series the candidates of :mod:`forecastlib.demand.candidates` (naive,
 seasonal naive, drift, recent mean, Theta, SES, damped trend, their combination, a
-Poisson trend regression, and a drift shrunk toward the panel's growth) are scored on
+Poisson trend regression, and a drift shrunk toward the panel's growth; for yearly panels
+of 20+ series also the global :class:`~forecastlib.demand.pooled.PooledGrowthModel`) are
+scored on
 rolling origins inside the series' own history, and the best by mean absolute error is
 used. Intervals are **empirical**: the scaled errors every series made at each step
 ahead on those rolling origins are pooled across the panel (errors divided by the
