@@ -7,6 +7,9 @@ published count, beside the naive forecast (last year's count). Prints the MAE r
 naive (target below 1.0, ambition 0.95) and the empirical coverage of the 80% interval
 (target 75-85%), overall and by origin.
 
+The global model alone (``PooledGrowthModel``: one regression of log growth fitted on
+every LA's history up to the origin) is also scored 1, 2 and 3 years ahead.
+
 Run: ``python benchmarks/backtest_lac.py`` (about two minutes on two cores).
 """
 
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand import ProjectionWarning, project_series
+from forecastlib.demand import PooledGrowthModel, ProjectionWarning, project_series
 
 DATA = Path(__file__).parent / "data" / "cla_31_march_by_la_2010_2024.csv"
 INTERVAL = 0.8
@@ -55,6 +58,40 @@ def national_growth_ceiling(history: pd.DataFrame, origins: list[int]) -> float:
         ours.append((actual[both] - forecast).abs())
         naive.append((actual[both] - last[both]).abs())
     return float(pd.concat(ours).mean() / pd.concat(naive).mean())
+
+
+def pooled_by_horizon(history: pd.DataFrame, horizons: int = 3) -> pd.DataFrame:
+    """MAE ratio to naive and 80% coverage of ``PooledGrowthModel`` alone, by step ahead.
+
+    Origins 2013-2023 (not 2018, which is not published); a forecast is scored when the
+    LA reported at the origin and in the target year.
+    """
+    rows = []
+    for origin in range(2013, 2024):
+        train = history[history["period"] <= origin]
+        current = train[(train["period"] == origin) & train["value"].notna()]
+        if current.empty:
+            continue
+        last = current.set_index("series_id")["value"]
+        model = PooledGrowthModel().fit(train)
+        forecast = model.predict(horizons, interval=INTERVAL)
+        forecast["period"] = origin + forecast["step"]
+        actual = history.dropna(subset=["value"]).rename(columns={"value": "actual"})
+        scored = forecast.merge(actual, on=["series_id", "period"])
+        scored = scored[scored["series_id"].isin(last.index)]
+        scored["naive"] = last.reindex(scored["series_id"]).to_numpy()
+        scored["origin"] = origin
+        rows.append(scored)
+    results = pd.concat(rows)
+    inside = (results["actual"] >= results["lower"]) & (results["actual"] <= results["upper"])
+    results = results.assign(error=(results["actual"] - results["mean"]).abs(),
+                             naive_error=(results["actual"] - results["naive"]).abs(),
+                             inside=inside)
+    table = results.groupby("step").agg(forecasts=("error", "size"), mae=("error", "mean"),
+                                        mae_naive=("naive_error", "mean"),
+                                        coverage_80=("inside", "mean"))
+    table.insert(3, "ratio", table["mae"] / table["mae_naive"])
+    return table
 
 
 def main() -> None:
@@ -102,6 +139,8 @@ def main() -> None:
     ceiling = national_growth_ceiling(history, sorted(results["origin"].unique()))
     print(f"reference: last count x the actual national median growth of the target year "
           f"(unknowable in advance): ratio {ceiling:.3f}")
+    print("\nPooledGrowthModel alone (origins 2013-2023), by years ahead:")
+    print(pooled_by_horizon(history).round(3).to_string())
 
 
 if __name__ == "__main__":

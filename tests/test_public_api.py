@@ -22,7 +22,8 @@ PUBLIC = {
     # self-backtest
     "BacktestResult", "backtest_outturn", "calibrate_outturn", "record_as_at",
     # demand
-    "FAMILIES", "LengthOfStayModel", "PriceModel", "ProjectionWarning", "StartsModel",
+    "FAMILIES", "LengthOfStayModel", "PooledGrowthModel", "PriceModel", "ProjectionWarning",
+    "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
     "project_series", "spells", "episode_spells", "segments", "MoveModel",
     "line_starts", "StayDraws",

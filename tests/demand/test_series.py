@@ -109,3 +109,28 @@ def test_cross_validation_reports_metrics_beside_baselines():
     assert set(table.index) == {"project_series", "naive", "seasonal_naive"}
     assert {"mae", "mase", "smape", "coverage", "mae_vs_naive"} <= set(table.columns)
     assert 0 <= table.loc["project_series", "coverage"] <= 1
+
+
+def test_yearly_panels_offer_the_global_pooled_model_without_look_ahead():
+    from forecastlib.demand import PooledGrowthModel
+    from forecastlib.demand.series import _Panel, _prepare
+
+    rng = np.random.default_rng(5)
+    panel = {f"la{i}": np.round(80 * np.exp(np.cumsum(rng.normal(0.02, 0.06, 9))))
+             for i in range(24)}
+    panel["stopped"] = np.r_[panel["la0"][:6], [np.nan] * 3]
+    history = long_frame(panel)
+    prepared = _prepare(history, None)
+    learnt = _Panel.learn([s.values for s in prepared], [0, 1, 2])
+    learnt.add_pooled(prepared, [0, 1, 2], 2)
+    assert set(learnt.pooled) == {0, 1, 2}
+    assert "stopped" not in learnt.pooled[0] and "la3" in learnt.pooled[0]
+    # Drop 2: the global model fitted on every series up to 2006 only.
+    cut = history[(history["period"] <= 2006) & history["value"].notna()]
+    expected = PooledGrowthModel().fit(cut).predict(2).set_index(["series_id", "step"])
+    assert learnt.pooled[2]["la3"] == pytest.approx(expected.loc["la3", "mean"].to_numpy())
+
+    small = _prepare(long_frame({k: panel[k] for k in list(panel)[:5]}), None)
+    few = _Panel.learn([s.values for s in small], [0])
+    few.add_pooled(small, [0], 2)
+    assert few.pooled == {}

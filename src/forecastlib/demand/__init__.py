@@ -11,6 +11,7 @@ from forecastlib.demand.history import (
     spells,
 )
 from forecastlib.demand.moves import MoveModel
+from forecastlib.demand.pooled import PooledGrowthModel
 from forecastlib.demand.prices import PriceModel
 from forecastlib.demand.series import ProjectionWarning, project_series
 from forecastlib.demand.starts import StartsModel
@@ -21,6 +22,7 @@ __all__ = [
     "FAMILIES",
     "LengthOfStayModel",
     "MoveModel",
+    "PooledGrowthModel",
     "PriceModel",
     "ProjectionWarning",
     "StartsModel",

@@ -2,7 +2,9 @@
 
 For each series the candidates of :mod:`forecastlib.demand.candidates` (naive,
 seasonal naive, drift, recent mean, Theta, SES, damped trend, their combination, a
-Poisson trend regression, and a drift shrunk toward the panel's growth) are scored on
+Poisson trend regression, and a drift shrunk toward the panel's growth; for yearly panels
+of 20+ series also the global :class:`~forecastlib.demand.pooled.PooledGrowthModel`) are
+scored on
 rolling origins inside the series' own history, and the best by mean absolute error is
 used. Intervals are **empirical**: the scaled errors every series made at each step
 ahead on those rolling origins are pooled across the panel (errors divided by the
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,7 @@ from forecastlib.demand.candidates import (
     panel_growth_ar,
     pooled_drift,
 )
+from forecastlib.demand.pooled import PooledGrowthModel
 from forecastlib.errors import ConfigError, DataValidationError, Problem
 
 __all__ = ["ProjectionWarning", "project_series"]
@@ -44,7 +47,7 @@ PRIOR_ERRORS = 30
 SMALL_PANEL = 20
 #: The scale of a series is its mean absolute change over this many latest periods.
 RECENT_CHANGES = 6
-PANEL_NAMES = ("pooled_drift", "panel_ar", "panel_blend")
+PANEL_NAMES = ("pooled_drift", "panel_ar", "panel_blend", "pooled_growth")
 
 
 @dataclass
@@ -53,11 +56,43 @@ class _Panel:
 
     growth: tuple[float, float]
     ar: dict[int, np.ndarray | None]
+    #: ``PooledGrowthModel`` forecasts by drop and series id (yearly panels only).
+    pooled: dict[int, dict[object, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def learn(cls, histories: list[np.ndarray], drops: list[int]) -> _Panel:
         return cls(panel_growth(histories),
                    {drop: panel_growth_ar(histories, drop) for drop in drops})
+
+    def add_pooled(self, prepared: list[_Series], drops: list[int], steps: int) -> None:
+        """Fit the global :class:`PooledGrowthModel` with each ``drop`` periods held back.
+
+        Only for panels of at least :data:`SMALL_PANEL` non-seasonal series with integer
+        (or yearly) periods that end in the panel's last period; the model is fitted on
+        every series' cleaned history up to that period minus ``drop``.
+        """
+        ends = [s.last_period for s in prepared if len(s.values) and s.season_length == 1]
+        if not ends or None in ends:
+            return
+        last = max(ends)
+        current = [s for s in prepared if len(s.values) and s.last_period == last
+                   and not s.extra_steps and s.season_length == 1]
+        if len(current) < SMALL_PANEL:
+            return
+        frame = pd.concat([pd.DataFrame({
+            "series_id": s.series_id, "value": s.values,
+            "period": np.arange(s.last_period - len(s.values) + 1, s.last_period + 1)})
+            for s in prepared if len(s.values) and s.last_period is not None],
+            ignore_index=True)
+        wanted = {s.series_id for s in current}
+        for drop in drops:
+            train = frame[frame["period"] <= last - drop]
+            if train["period"].nunique() < 3:
+                continue
+            out = PooledGrowthModel().fit(train).predict(steps)
+            out = out[out["series_id"].isin(wanted)]
+            self.pooled[drop] = {key: block["mean"].to_numpy()
+                                 for key, block in out.groupby("series_id", sort=False)}
 
 
 class ProjectionWarning(UserWarning):
@@ -71,6 +106,7 @@ class _Series:
     extra_steps: int  # trailing missing periods to forecast through
     season_length: int
     note: str | None = None
+    last_period: int | None = None  # last observed period, for integer and yearly periods
 
 
 def _frequency_and_index(periods: pd.Series) -> tuple[str, int]:
@@ -95,6 +131,16 @@ def _regular(block: pd.DataFrame, frequency: str) -> np.ndarray:
     full = pd.period_range(stamps.min(), stamps.max(), freq=frequency)
     return block.set_index(stamps)["value"].groupby(level=0).last().reindex(full).to_numpy(
         dtype=float)
+
+
+def _last_period(block: pd.DataFrame, frequency: str) -> int | None:
+    """The last period with a value, as an integer (a year for yearly dates)."""
+    observed = block.loc[block["value"].notna(), "period"]
+    if frequency == "integer":
+        return int(observed.max())
+    if frequency == "Y":
+        return int(pd.to_datetime(observed).max().year)
+    return None
 
 
 def _prepare(history: pd.DataFrame, season_length: int | None) -> list[_Series]:
@@ -128,6 +174,7 @@ def _prepare(history: pd.DataFrame, season_length: int | None) -> list[_Series]:
         if observed.size == 0:
             prepared.append(_Series(series_id, np.zeros(0), 0, season, "empty"))
             continue
+        last_period = _last_period(block, frequency)
         raw = raw[observed[0]:]
         extra = len(raw) - 1 - (observed[-1] - observed[0])
         raw = raw[: len(raw) - extra]
@@ -137,12 +184,12 @@ def _prepare(history: pd.DataFrame, season_length: int | None) -> list[_Series]:
             known = ~np.isnan(raw)
             raw = np.interp(index, index[known], raw[known])
             note = "gaps"
-        prepared.append(_Series(series_id, raw, extra, season, note))
+        prepared.append(_Series(series_id, raw, extra, season, note, last_period))
     return prepared
 
 
 def _forecasts(y: np.ndarray, h: int, m: int, panel: _Panel, drop: int,
-               names: list[str]) -> dict[str, np.ndarray]:
+               names: list[str], key: object = None) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     wanted = set(names)
     if "panel_blend" in wanted:
@@ -154,6 +201,9 @@ def _forecasts(y: np.ndarray, h: int, m: int, panel: _Panel, drop: int,
             forecast = pooled_drift(y, h, m, panel.growth)
         elif name == "panel_ar":
             forecast = panel_ar(y, h, m, panel.ar.get(drop))
+        elif name == "pooled_growth":
+            pooled = panel.pooled.get(drop, {}).get(key)
+            forecast = pooled[:h] if pooled is not None and len(pooled) >= h else None
         else:
             forecast = CANDIDATES[name](y, h, m)
         if forecast is not None:
@@ -213,7 +263,8 @@ def _validate(series: _Series, h: int, panel: _Panel, names: list[str],
     for origin in _origins(n, h, m, windows):
         train, steps = y[:origin], min(h, n - origin)
         scale = _scale(train, m)
-        for name, forecast in _forecasts(train, steps, m, panel, n - origin, names).items():
+        for name, forecast in _forecasts(train, steps, m, panel, n - origin, names,
+                                         series.series_id).items():
             scaled = (y[origin: origin + steps] - forecast) / scale
             errors[name].append([(j + 1, float(e)) for j, e in enumerate(scaled)])
     return _Validation(dict(errors))
@@ -266,6 +317,7 @@ def project_series(history: pd.DataFrame, horizon: int, interval: float = 0.8,
     windows = 3 if len(prepared) >= SMALL_PANEL else 6
     drops = sorted({0, *(k * stride for stride in (1, horizon) for k in range(1, windows + 1))})
     panel = _Panel.learn(histories, drops)
+    panel.add_pooled(prepared, drops, horizon)
     names = [*CANDIDATES, *PANEL_NAMES]
     tail = (1 - interval) / 2
     notes: dict[str, list] = defaultdict(list)
@@ -302,7 +354,7 @@ def project_series(history: pd.DataFrame, horizon: int, interval: float = 0.8,
                 earlier = name
             for step, error in check.errors.get(earlier, [[]])[0]:
                 pooled[step].append(error)
-        forecast = _forecasts(y, steps, m, panel, 0, [name]).get(name)
+        forecast = _forecasts(y, steps, m, panel, 0, [name], series.series_id).get(name)
         if forecast is None:
             name, forecast = "naive", CANDIDATES["naive"](y, steps, m)
         fits.append((series, name, forecast, _scale(y, m)))
