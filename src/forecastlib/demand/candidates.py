@@ -12,8 +12,9 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-import statsmodels.api as sm
 from statsmodels.discrete.discrete_model import Poisson
+from statsmodels.robust.norms import HuberT
+from statsmodels.robust.robust_linear_model import RLM
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
@@ -162,7 +163,7 @@ def panel_growth_ar(histories: list[np.ndarray], drop_last: int = 0) -> np.ndarr
     design = np.column_stack([np.ones_like(x), x])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        params = sm.RLM(target, design, M=sm.robust.norms.HuberT()).fit().params
+        params = RLM(target, design, M=HuberT()).fit().params
     return np.asarray(params, dtype=float)
 
 

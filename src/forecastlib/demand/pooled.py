@@ -30,8 +30,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import WLS
 
 from forecastlib.errors import ConfigError, DataValidationError, Problem
 
@@ -199,7 +199,7 @@ class PooledGrowthModel:
             # Fewer than two periods of relative growth: the common growth alone.
             return np.zeros(width), common
         x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
-        model = sm.WLS(y, x, weights=w / w.mean())
+        model = WLS(y, x, weights=w / w.mean())
         with warnings.catch_warnings():
             # A panel that moves together has all-zero features: rank-deficient is fine.
             warnings.simplefilter("ignore")
