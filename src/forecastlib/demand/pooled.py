@@ -47,8 +47,13 @@ MIN_SCALE = 0.02
 MIN_ERRORS = 30
 
 
-def _wide(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Series x period matrix (NaN where missing; gaps inside a series interpolated)."""
+def check_panel(history: pd.DataFrame, integer_periods: bool = False) -> pd.Series:
+    """The panel's values as numbers, after checking its columns, values and keys.
+
+    Raises :class:`DataValidationError` naming every missing column, else up to 50 rows
+    whose value is not a number >= 0 (or empty), or whose period is not an integer when
+    ``integer_periods``, else up to 50 repeated ``(series_id, period)`` rows.
+    """
     missing = {"series_id", "period", "value"} - set(history.columns)
     if missing:
         raise DataValidationError([Problem("history", None, column, None,
@@ -56,13 +61,15 @@ def _wide(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                                    for column in sorted(missing)])
     values = pd.to_numeric(history["value"], errors="coerce")
     bad = (values < 0) | (values.isna() & history["value"].notna()) | np.isinf(values)
-    if not pd.api.types.is_integer_dtype(history["period"]):
-        bad |= True
+    column, expected = "value", "a number >= 0, or empty for a missing period"
+    if integer_periods:
+        column, expected = "value/period", "integer periods and values >= 0 (or empty)"
+        if not pd.api.types.is_integer_dtype(history["period"]):
+            bad |= True
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())[:50]
-        raise DataValidationError([Problem("history", int(r) + 2, "value/period",
-                                           f"{history['value'].iloc[r]!s}",
-                                           "integer periods and values >= 0 (or empty)")
+        raise DataValidationError([Problem("history", int(r) + 2, column,
+                                           str(history["value"].iloc[r]), expected)
                                    for r in rows])
     duplicated = history.duplicated(["series_id", "period"]).to_numpy()
     if duplicated.any():
@@ -71,6 +78,12 @@ def _wide(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                                            str(history["period"].iloc[r]),
                                            "one value per series_id and period")
                                    for r in rows])
+    return values
+
+
+def _wide(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Series x period matrix (NaN where missing; gaps inside a series interpolated)."""
+    values = check_panel(history, integer_periods=True)
     table = history.assign(value=values).pivot(index="series_id", columns="period",
                                                values="value")
     periods = np.arange(table.columns.min(), table.columns.max() + 1)

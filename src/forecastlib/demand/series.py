@@ -34,8 +34,8 @@ from forecastlib.demand.candidates import (
     panel_growth_ar,
     pooled_drift,
 )
-from forecastlib.demand.pooled import PooledGrowthModel
-from forecastlib.errors import ConfigError, DataValidationError, Problem
+from forecastlib.demand.pooled import PooledGrowthModel, check_panel
+from forecastlib.errors import ConfigError
 
 __all__ = ["ProjectionWarning", "project_series"]
 
@@ -144,26 +144,7 @@ def _last_period(block: pd.DataFrame, frequency: str) -> int | None:
 
 
 def _prepare(history: pd.DataFrame, season_length: int | None) -> list[_Series]:
-    missing = {"series_id", "period", "value"} - set(history.columns)
-    if missing:
-        raise DataValidationError([Problem("history", None, column, None,
-                                           "a column named " + repr(column))
-                                   for column in sorted(missing)])
-    values = pd.to_numeric(history["value"], errors="coerce")
-    bad = (values < 0) | (values.isna() & history["value"].notna()) | np.isinf(values)
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())[:50]
-        raise DataValidationError([Problem("history", int(r) + 2, "value",
-                                           str(history["value"].iloc[r]),
-                                           "a number >= 0, or empty for a missing period")
-                                   for r in rows])
-    duplicated = history.duplicated(["series_id", "period"], keep="first").to_numpy()
-    if duplicated.any():
-        rows = np.flatnonzero(duplicated)[:50]
-        raise DataValidationError([Problem("history", int(r) + 2, "period",
-                                           str(history["period"].iloc[r]),
-                                           "one value per series_id and period")
-                                   for r in rows])
+    values = check_panel(history)
     frame = history.assign(value=values)
     frequency, default_season = _frequency_and_index(frame["period"])
     season = default_season if season_length is None else int(season_length)
