@@ -39,6 +39,7 @@ import pandas as pd
 
 from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
 from forecastlib.demand.level import fit_local_level
+from forecastlib.demand.service_pace import service_discounts, service_seasons
 from forecastlib.demand.shocks import CommonShock
 from forecastlib.demand.stacking import Stacker, drift_variance
 from forecastlib.demand.start_candidates import (
@@ -46,9 +47,7 @@ from forecastlib.demand.start_candidates import (
     CandidateFit,
     CandidateFitter,
     design_matrix,
-    fit_glm,
     month_index,
-    season_factors,
 )
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 from forecastlib.lines import LINE_KEYS
@@ -208,8 +207,9 @@ class StartsModel:
         self._fitter = CandidateFitter(self.origin_, self.harmonics, self.step_threshold)
         self._stacker = Stacker(self._fitter, tuple(self.candidates), self.origins,
                                 self.validation_months, self.min_train)
-        pooled = self._pooled_seasons(counts)
-        discounts = self._service_discounts(counts, pooled)
+        pooled = service_seasons(counts, months, self.origin_, self.harmonics,
+                                 self.min_starts)
+        discounts = service_discounts(counts, months, pooled, self.min_starts)
         self._fits: dict[tuple[str, str], CandidateFit] = {}
         for line in counts.index:
             fit = self._fit_line(line, counts.loc[line].to_numpy(dtype=float),
@@ -247,34 +247,6 @@ class StartsModel:
         row = self.exposure_.loc[line]
         values = row.reindex(months).ffill().fillna(row.dropna().iloc[-1])
         return np.log(values.to_numpy(dtype=float))
-
-    def _pooled_seasons(self, counts: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Multiplicative month-of-year factors per service, from its pooled counts."""
-        factors = {}
-        for service, block in counts.groupby(level="service"):
-            total = block.sum().to_numpy(dtype=float)
-            factors[service] = np.ones(12)
-            if total.sum() < self.min_starts or len(self.months_) < 24:
-                continue
-            design = design_matrix(self.months_, self.origin_, True, self.harmonics)
-            try:
-                params, _ = fit_glm(total, design, np.zeros(len(total)), negbin=False)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            factors[service] = season_factors(params, True, self.harmonics)
-        return factors
-
-    def _service_discounts(self, counts: pd.DataFrame, seasons: dict[str, np.ndarray]
-                           ) -> dict[str, float]:
-        """Per service, the local level's discount on its lines' summed counts: how fast
-        the service's demand moves, which its sparse lines borrow."""
-        discounts = {}
-        for service, block in counts.groupby(level="service"):
-            total = block.sum().to_numpy(dtype=float)
-            if total.sum() >= self.min_starts and len(total) >= 12:
-                scale = seasons.get(service, np.ones(12))[month_index(self.months_.asi8)]
-                discounts[service] = fit_local_level(total, scale)[0].discount
-        return discounts
 
     def _fit_line(self, line: tuple[str, str], counts: np.ndarray, pooled_season: np.ndarray,
                   discount: float | None = None) -> CandidateFit:
