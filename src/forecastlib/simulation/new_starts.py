@@ -126,22 +126,28 @@ class NewStarts:
         grid = self.month_ends[-1:] if totals_only else self.month_ends
         paths = np.zeros((simulations, len(grid)))
         running = np.zeros(simulations, dtype=np.int64)
-        ends = np.cumsum(counts.ravel(), dtype=np.int64)  # last position + 1 of each cell
+        flat = counts.ravel().astype(np.int64)
+        ends = np.cumsum(flat)  # last position + 1 of each cell
         total = int(ends[-1]) if ends.size else 0
         if total == 0 or len(self.pool) == 0:
             return paths, running
         size = self.block_size()
         for chunk in range(-(-total // size)):  # a loop over chunks of placements
-            positions = np.arange(chunk * size, min((chunk + 1) * size, total), dtype=np.int64)
-            cell = np.searchsorted(ends, positions, side="right")
-            sim, month = np.divmod(cell, months)
+            low_position, high_position = chunk * size, min((chunk + 1) * size, total)
+            cells = np.arange(np.searchsorted(ends, low_position, side="right"),
+                              np.searchsorted(ends, high_position - 1, side="right") + 1)
+            # each cell's placements inside the chunk (whole cells but at the chunk's edges)
+            repeats = (np.minimum(ends[cells], high_position)
+                       - np.maximum(ends[cells] - flat[cells], low_position))
+            sim = np.repeat(cells // months, repeats)
+            month = np.repeat(cells % months, repeats)
             low = int(sim[0])
             moved: list | None = [] if movers is not None else None
             part, part_running, unshocked = self._block(
                 sim - low, month, grid, stream(seed, line, "prices", chunk, block=block),
                 moved, first_sim=first + low,
                 market=market[:, low:] if parameters and market is not None else None,
-                parameters=parameters)
+                parameters=parameters, want_unshocked=no_common is not None)
             rows = slice(low, low + len(part))
             paths[rows] += part
             running[rows] += part_running
@@ -153,64 +159,148 @@ class NewStarts:
 
     def _block(self, sim: np.ndarray, month: np.ndarray, grid: np.ndarray,
                rng: np.random.Generator, movers: list | None = None, first_sim: int = 0,
-               market: np.ndarray | None = None, parameters: bool = True
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               market: np.ndarray | None = None, parameters: bool = True,
+               want_unshocked: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Paths, year-end placements and year-end cost without the common shock of one
         chunk of new placements, for the simulations ``0 .. sim.max()`` it touches
         (``sim`` relative to its first, the global simulation ``first_sim``; ``market``
-        columns from that first simulation on)."""
+        columns from that first simulation on).
+
+        Only the placements whose stay ends before year-end need the inverse survival:
+        a start on day ``d`` ends this year when its survival uniform ``u`` is at least
+        ``S(D - d)`` (a table over draws and days). Costs are reduced per simulation and
+        day with two ``bincount`` (daily cost by first day, and by last day for those
+        ending), then to month-ends with the matrices ``(m - d + 1)^+`` and ``(m - d)^+``.
+        """
         simulations = int(sim[-1]) + 1
-        paths = np.zeros((simulations, len(grid)))
-        first, last_day = self.month_first_days[month], self.month_last_days[month]
-        start = first + np.floor(rng.random(sim.size) * (last_day - first + 1))
-        kept = start >= 1
-        sim, start = sim[kept], start[kept]
-        if start.size == 0:
-            return paths, np.zeros(simulations, dtype=np.int64), np.zeros(simulations)
-        overall = sim + first_sim  # the global simulation: it picks the draws
-        terms = self._terms
-        pick = rng.integers(0, len(self.pool), start.size)
+        horizon = int(self.month_ends[-1])
+        width = horizon + 2  # days 0 .. D + 1 (a start after D costs nothing)
+        empty = np.zeros(simulations)
+        first, span = self._month_days
+        offset = (rng.random(sim.size) * span[month]).astype(np.int64)
+        day = first[month] + np.minimum(offset, span[month] - 1)
+        kept = day >= 1
+        if not kept.all():
+            sim, day = sim[kept], day[kept]
+        if day.size == 0:
+            return np.zeros((simulations, len(grid))), empty.astype(np.int64), empty
+        np.minimum(day, horizon + 1, out=day)
+        cell = sim * width + day  # (simulation, first day): the tables' flat index
+        rows = np.arange(first_sim, first_sim + simulations)  # global simulations
+        pick = rng.integers(0, len(self.pool), day.size)
         if parameters and self.bootstrap is not None:
-            pick = self.bootstrap[overall % len(self.bootstrap), pick]
-        log_factor = start * (np.log1p(self.inflation) / 365.25)
+            resample = (rows % len(self.bootstrap)) * len(self.pool)
+            pick = self.bootstrap.ravel()[resample[sim] + pick]
+        daily = self._net[pick]
+        # log price factor per (simulation, first day): trend, drawn inflation, shock
+        days = np.arange(width, dtype=float)
+        slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
         shock = None
         if parameters and market is not None:
-            drawn = market[0, sim] * self.inflation_sd
-            log_factor = log_factor + drawn * (start / 365.25)
-            if self.pool_years is not None:
-                log_factor = log_factor + drawn * self.pool_years[pick]
+            drawn = market[0, :simulations] * self.inflation_sd
+            slope += drawn / 365.25
             v0, v1 = self.shock_variance
             if v0 > 0 or v1 > 0:
-                shock = np.sqrt(v0 + v1 * start / 365.25) * market[1, sim]
-                log_factor = log_factor + shock
-        factor = np.exp(log_factor)
+                shock = np.sqrt(v0 + v1 * days / 365.25)[None, :] * market[1, :simulations,
+                                                                          None]
+        log_factor = slope[:, None] * days[None, :]
+        if shock is not None:
+            log_factor += shock
+        factor = np.exp(log_factor).ravel()[cell]
+        if parameters and market is not None and self.pool_years is not None:
+            factor *= np.exp(drawn[sim] * self.pool_years[pick])
         if self.jitter:
-            factor = factor * np.exp(rng.normal(-self.jitter**2 / 2, self.jitter, start.size))
-        daily = factor * (terms.cost_numerator[pick] / terms.cost_denominator[pick]
-                          - terms.income_per_week[pick] / 7.0)
-        uniform = rng.random(start.size)
-        if parameters and self.stay_draws is not None:
-            total_days = self.stay_draws.isf(uniform, overall % len(self.stay_draws))
-        else:
-            total_days = inverse_survival(self.distribution, uniform)
-        stay = np.maximum(np.ceil(total_days), 1)
-        last = start + stay - 1
-        if self.move_rate > 0 and movers is not None:  # a move may come first
-            move_day = start - 1 + np.maximum(
-                np.ceil(-np.log1p(-rng.random(start.size)) / self.move_rate), 1)
-            moved = (move_day <= last) & (move_day <= float(self.month_ends[-1]))
-            last = np.where(moved, move_day - 1, last)
-            movers.append({"sim": sim[moved], "day": move_day[moved],
-                           "age": 1.0 - start[moved]})
-        for index, month_end in enumerate(grid):
-            days = np.clip(np.minimum(last, month_end) - start + 1, 0, None)
-            paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
-        horizon = float(self.month_ends[-1])
-        days = np.clip(np.minimum(last, horizon) - start + 1, 0, None)
-        unshocked = daily if shock is None else daily * np.exp(-shock)
-        no_common = np.bincount(sim, weights=unshocked * days, minlength=simulations)
-        running = np.bincount(sim, weights=last >= horizon, minlength=simulations)
-        return paths, running.astype(np.int64), no_common
+            noise = rng.standard_normal(day.size, dtype=np.float32)
+            noise *= self.jitter
+            noise -= self.jitter**2 / 2
+            factor *= np.exp(noise)
+        daily *= factor
+        # the stay: only the starts ending before year-end need its inverse survival
+        uniform = rng.random(day.size, dtype=np.float32)
+        draws = self.stay_draws if parameters else None
+        draw = rows % len(draws) if draws is not None else np.zeros(simulations, np.int64)
+        threshold = self._end_threshold(draws)[draw].ravel()
+        ends = np.flatnonzero(uniform >= threshold[cell])
+        last = np.full(day.size, horizon, dtype=np.int64)
+        if ends.size:
+            q = uniform[ends].astype(float)
+            total_days = (draws.isf(q, draw[sim[ends]]) if draws is not None
+                          else inverse_survival(self.distribution, q))
+            stay = np.maximum(np.ceil(np.nan_to_num(total_days, nan=1.0, posinf=horizon)), 1)
+            last[ends] = np.minimum(day[ends] + stay - 1, horizon)
+        moving = self.move_rate > 0 and movers is not None
+        if moving:  # a move may come first
+            move_day = day - 1 + np.maximum(
+                np.ceil(-np.log1p(-rng.random(day.size)) / self.move_rate), 1).astype(np.int64)
+            moved = np.flatnonzero(move_day <= last)
+            last[moved] = move_day[moved] - 1
+            movers.append({"sim": sim[moved], "day": move_day[moved].astype(float),
+                           "age": 1.0 - day[moved]})
+            ends = np.flatnonzero(last < horizon)
+        # cost to month-end m: daily * ((m - first + 1)^+ - (m - last)^+)
+        gained = np.bincount(cell, weights=daily, minlength=simulations * width)
+        paths = gained.reshape(simulations, width) @ self._day_matrix(grid, 1)
+        lost = None
+        if ends.size:
+            where = sim[ends] * width + last[ends]
+            lost = np.bincount(where, weights=daily[ends], minlength=simulations * width)
+            paths -= lost.reshape(simulations, width) @ self._day_matrix(grid, 0)
+        running = np.bincount(sim, minlength=simulations) - np.bincount(
+            sim[ends], minlength=simulations)
+        if not want_unshocked:
+            return paths, running, empty
+        if shock is None:
+            return paths, running, paths[:, -1].copy()
+        # without the shock: the same sums with each start's shock taken out
+        unshock = np.exp(-shock)
+        no_common = (gained.reshape(simulations, width) * unshock) @ (horizon - days + 1)
+        if lost is not None:
+            lost = np.bincount(where, weights=daily[ends] * unshock.ravel()[cell[ends]],
+                               minlength=simulations * width)
+            no_common -= lost.reshape(simulations, width) @ np.maximum(horizon - days, 0)
+        return paths, running, no_common
+
+    @cached_property
+    def _month_days(self) -> tuple[np.ndarray, np.ndarray]:
+        """First day and number of days of each projected month."""
+        first = np.asarray(self.month_first_days).astype(np.int64)
+        return first, np.asarray(self.month_last_days).astype(np.int64) - first + 1
+
+    @cached_property
+    def _net(self) -> np.ndarray:
+        """Net daily price of each pool record (cost less income)."""
+        terms = self._terms
+        return (terms.cost_numerator / terms.cost_denominator
+                - terms.income_per_week / 7.0)
+
+    @cached_property
+    def _bootstrap_net(self) -> np.ndarray:
+        """Net daily price of each bootstrap resample's records (resamples x pool)."""
+        return self._net[self.bootstrap]
+
+    def _end_threshold(self, draws: StayDraws | None) -> np.ndarray:
+        """``S(D - d)`` per draw (rows; one row for the fitted stay) and first day ``d``
+        (columns, 0 .. D + 1): a start on day ``d`` ends before year-end when its survival
+        uniform is at least this."""
+        cached = self._thresholds.get(draws is None)
+        if cached is None:
+            horizon = int(self.month_ends[-1])
+            left = np.maximum(horizon - np.arange(horizon + 2), 0).astype(float)
+            if draws is None:
+                table = np.asarray(self.distribution.sf(left), dtype=float)[None, :]
+            else:
+                table = draws.sf(left[None, :], np.arange(len(draws))[:, None])
+            cached = self._thresholds[draws is None] = np.where(left > 0, table, 2.0)
+        return cached
+
+    @cached_property
+    def _thresholds(self) -> dict[bool, np.ndarray]:
+        return {}
+
+    def _day_matrix(self, grid: np.ndarray, extra: int) -> np.ndarray:
+        """``(m - d + extra)^+`` for days ``d`` (rows, 0 .. D + 1) and month-ends ``m``."""
+        days = np.arange(int(self.month_ends[-1]) + 2, dtype=float)
+        return np.clip(np.asarray(grid, dtype=float)[None, :] - days[:, None] + extra, 0, None)
 
     @cached_property
     def _terms(self) -> PriceTerms:
