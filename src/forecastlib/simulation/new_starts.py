@@ -139,12 +139,12 @@ class NewStarts:
             # each cell's placements inside the chunk (whole cells but at the chunk's edges)
             repeats = (np.minimum(ends[cells], high_position)
                        - np.maximum(ends[cells] - flat[cells], low_position))
-            sim = np.repeat(cells // months, repeats)
-            month = np.repeat(cells % months, repeats)
-            low = int(sim[0])
+            low = int(cells[0] // months)
+            sim = np.repeat(cells // months - low, repeats)
             moved: list | None = [] if movers is not None else None
             part, part_running, unshocked = self._block(
-                sim - low, month, grid, stream(seed, line, "prices", chunk, block=block),
+                sim, cells % months, repeats, grid,
+                stream(seed, line, "prices", chunk, block=block),
                 moved, first_sim=first + low,
                 market=market[:, low:] if parameters and market is not None else None,
                 parameters=parameters, want_unshocked=no_common is not None)
@@ -157,14 +157,15 @@ class NewStarts:
                 movers.extend({**record, "sim": record["sim"] + low} for record in moved)
         return paths, running
 
-    def _block(self, sim: np.ndarray, month: np.ndarray, grid: np.ndarray,
-               rng: np.random.Generator, movers: list | None = None, first_sim: int = 0,
-               market: np.ndarray | None = None, parameters: bool = True,
+    def _block(self, sim: np.ndarray, month: np.ndarray, repeats: np.ndarray,
+               grid: np.ndarray, rng: np.random.Generator, movers: list | None = None,
+               first_sim: int = 0, market: np.ndarray | None = None, parameters: bool = True,
                want_unshocked: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Paths, year-end placements and year-end cost without the common shock of one
         chunk of new placements, for the simulations ``0 .. sim.max()`` it touches
         (``sim`` relative to its first, the global simulation ``first_sim``; ``market``
-        columns from that first simulation on).
+        columns from that first simulation on). The chunk's placements are ``repeats``
+        of each of its cells, whose months are ``month``.
 
         Only the placements whose stay ends before year-end need the inverse survival:
         a start on day ``d`` ends this year when its survival uniform ``u`` is at least
@@ -177,8 +178,11 @@ class NewStarts:
         width = horizon + 2  # days 0 .. D + 1 (a start after D costs nothing)
         empty = np.zeros(simulations)
         first, span = self._month_days
-        offset = (rng.random(sim.size) * span[month]).astype(np.int64)
-        day = first[month] + np.minimum(offset, span[month] - 1)
+        span = np.repeat(span[month], repeats)
+        offset = (rng.random(sim.size) * span).astype(np.int64)
+        np.minimum(offset, span - 1, out=offset)
+        day = np.repeat(first[month], repeats)
+        day += offset
         kept = day >= 1
         if not kept.all():
             sim, day = sim[kept], day[kept]
@@ -206,15 +210,20 @@ class NewStarts:
         log_factor = slope[:, None] * days[None, :]
         if shock is not None:
             log_factor += shock
-        factor = np.exp(log_factor).ravel()[cell]
-        if parameters and market is not None and self.pool_years is not None:
-            factor *= np.exp(drawn[sim] * self.pool_years[pick])
-        if self.jitter:
-            noise = rng.standard_normal(day.size, dtype=np.float32)
-            noise *= self.jitter
-            noise -= self.jitter**2 / 2
-            factor *= np.exp(noise)
-        daily *= factor
+        varies = self.jitter or (parameters and market is not None
+                                 and self.pool_years is not None)
+        if not varies:  # one factor per (simulation, first day)
+            daily *= np.exp(log_factor).ravel()[cell]
+        else:
+            log_factor = log_factor.ravel()[cell]
+            if parameters and market is not None and self.pool_years is not None:
+                log_factor += drawn[sim] * self.pool_years[pick]
+            if self.jitter:
+                noise = rng.standard_normal(day.size, dtype=np.float32)
+                noise *= self.jitter
+                log_factor += noise
+                log_factor -= self.jitter**2 / 2
+            daily *= np.exp(log_factor)
         # the stay: only the starts ending before year-end need its inverse survival
         uniform = rng.random(day.size, dtype=np.float32)
         draws = self.stay_draws if parameters else None
@@ -245,8 +254,8 @@ class NewStarts:
             where = sim[ends] * width + last[ends]
             lost = np.bincount(where, weights=daily[ends], minlength=simulations * width)
             paths -= lost.reshape(simulations, width) @ self._day_matrix(grid, 0)
-        running = np.bincount(sim, minlength=simulations) - np.bincount(
-            sim[ends], minlength=simulations)
+        placed = np.diff(np.searchsorted(sim, np.arange(simulations + 1)))  # sim is sorted
+        running = placed - np.bincount(sim[ends], minlength=simulations)
         if not want_unshocked:
             return paths, running, empty
         if shock is None:
