@@ -269,6 +269,80 @@ class NewStarts:
             no_common -= lost.reshape(simulations, width) @ np.maximum(horizon - days, 0)
         return paths, running, no_common
 
+    def expected_totals(self, means: np.ndarray, first: int = 0,
+                        market: np.ndarray | None = None, parameters: bool = True
+                        ) -> np.ndarray:
+        """Mean year-end cost of the new starts of each simulation given its parameters.
+
+        ``means`` (simulations x months) are the start counts' means given each
+        simulation's parameters (:meth:`~forecastlib.demand.StartsModel.simulate`'s
+        ``means``); the block's simulations are numbered from ``first`` (which picks the
+        stay draw and the bootstrap pool, ``s mod K``) and ``market`` holds their market
+        normals, as in :meth:`simulate`. A start on day ``d`` costs on average its price
+        (the pool's mean, trended to ``d``, re-trended and shocked as the simulation
+        draws them; the jitter has mean 1) times ``E[min(L, D - d + 1)] = sum_{j=1}^{D-d+1}
+        S(j - 1)`` days (``L = max(ceil(T), 1)``), averaged over the days of its month
+        after ``as_at``. Moves are not taken out (the engine uses this only where the
+        line's starts do not move).
+
+        With ``parameters=False`` (the plug-in: fitted stay, the pool itself, no market)
+        and the plug-in mean counts, it is the plug-in mean cost. The engine's
+        process-only new starts are a simulation's cost less its mean here plus the
+        plug-in mean (:mod:`~forecastlib.simulation.blocks`).
+
+        Examples
+        --------
+        >>> pool = pd.DataFrame({"unit_cost": [700.0], "unit": "week", "units_per_week": 1.0,
+        ...                      "weeks_per_year": 52.0, "income_per_week": 0.0})
+        >>> starts = NewStarts(np.array([1.0]), np.array([1.0]), np.array([10.0]), pool, 0.0,
+        ...                    0.0, stats.expon(scale=1e9))
+        >>> starts.expected_totals(np.array([[2.0]]), parameters=False).round(6)  # 2 x 100 x 10
+        array([2000.])
+        """
+        simulations = len(means)
+        horizon = int(self.month_ends[-1])
+        width = horizon + 2
+        days = np.arange(width, dtype=float)
+        rows = np.arange(first, first + simulations)
+        slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
+        log_factor = None
+        price = np.full(simulations, float(self._net.mean()) if len(self.pool) else 0.0)
+        if parameters and self.bootstrap is not None:
+            price = self._bootstrap_net.mean(axis=1)[rows % len(self.bootstrap)]
+        if parameters and market is not None:
+            drawn = market[0, :simulations] * self.inflation_sd
+            slope = slope + drawn / 365.25
+            v0, v1 = self.shock_variance
+            if v0 > 0 or v1 > 0:
+                log_factor = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
+                              * market[1, :simulations, None])
+            if self.pool_years is not None:
+                pool = (self.bootstrap[rows % len(self.bootstrap)] if self.bootstrap is not None
+                        else np.broadcast_to(np.arange(len(self.pool)),
+                                             (simulations, len(self.pool))))
+                price = (self._net[pool] * np.exp(drawn[:, None] * self.pool_years[pool])
+                         ).mean(axis=1)
+        trend = slope[:, None] * days[None, :]
+        factor = np.exp(trend if log_factor is None else trend + log_factor)
+        draws = self.stay_draws if parameters else None
+        left = np.arange(horizon + 1, dtype=float)  # S(x), x = 0 .. D
+        if draws is None:
+            alive = np.asarray(self.distribution.sf(left), dtype=float)[None, :]
+            which = np.zeros(simulations, dtype=np.int64)
+        else:
+            alive = draws.sf(left[None, :], np.arange(len(draws))[:, None])
+            which = rows % len(draws)
+        # E[days] of a start on day d: the sum of S(x) for x = 0 .. D - d (0 after D)
+        paid = np.zeros((len(alive), width))
+        paid[:, 1:horizon + 1] = np.cumsum(alive, axis=1)[:, ::-1][:, 1:]
+        first_day, span = self._month_days
+        month = np.zeros((width, len(first_day)))
+        for index, (low, count) in enumerate(zip(first_day, span, strict=True)):  # months
+            inside = (days >= max(low, 1)) & (days <= low + count - 1)
+            month[inside, index] = 1.0 / count
+        per_start = ((factor * paid[which]) @ month) * price[:, None]
+        return np.sum(means * per_start, axis=1)
+
     @cached_property
     def _month_days(self) -> tuple[np.ndarray, np.ndarray]:
         """First day and number of days of each projected month."""
