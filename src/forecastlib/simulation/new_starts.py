@@ -316,32 +316,57 @@ class NewStarts:
             if v0 > 0 or v1 > 0:
                 log_factor = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
                               * market[1, :simulations, None])
-            if self.pool_years is not None:
-                pool = (self.bootstrap[rows % len(self.bootstrap)] if self.bootstrap is not None
-                        else np.broadcast_to(np.arange(len(self.pool)),
-                                             (simulations, len(self.pool))))
-                price = (self._net[pool] * np.exp(drawn[:, None] * self.pool_years[pool])
-                         ).mean(axis=1)
+            if self.pool_years is not None:  # E[price exp(x y)], x = drawn
+                if np.abs(drawn).max(initial=0) * np.abs(self.pool_years).max() <= 0.05:
+                    moments = self._price_moments  # a series in x (remainder below 1e-10)
+                    power = drawn[:, None] ** np.arange(moments.shape[1])[None, :]
+                    row = (rows % len(self.bootstrap) if self.bootstrap is not None
+                           else np.zeros(simulations, dtype=np.int64))
+                    price = np.sum(moments[row] * power, axis=1)
+                else:
+                    pool = (self.bootstrap[rows % len(self.bootstrap)]
+                            if self.bootstrap is not None else np.arange(len(self.pool))[None])
+                    price = (self._net[pool] * np.exp(drawn[:, None] * self.pool_years[pool])
+                             ).mean(axis=1)
         trend = slope[:, None] * days[None, :]
         factor = np.exp(trend if log_factor is None else trend + log_factor)
         draws = self.stay_draws if parameters else None
-        left = np.arange(horizon + 1, dtype=float)  # S(x), x = 0 .. D
-        if draws is None:
-            alive = np.asarray(self.distribution.sf(left), dtype=float)[None, :]
-            which = np.zeros(simulations, dtype=np.int64)
-        else:
-            alive = draws.sf(left[None, :], np.arange(len(draws))[:, None])
-            which = rows % len(draws)
-        # E[days] of a start on day d: the sum of S(x) for x = 0 .. D - d (0 after D)
-        paid = np.zeros((len(alive), width))
-        paid[:, 1:horizon + 1] = np.cumsum(alive, axis=1)[:, ::-1][:, 1:]
-        first_day, span = self._month_days
-        month = np.zeros((width, len(first_day)))
-        for index, (low, count) in enumerate(zip(first_day, span, strict=True)):  # months
-            inside = (days >= max(low, 1)) & (days <= low + count - 1)
-            month[inside, index] = 1.0 / count
+        which = rows % len(draws) if draws is not None else np.zeros(simulations, np.int64)
+        paid, month = self._paid_days(draws)
         per_start = ((factor * paid[which]) @ month) * price[:, None]
         return np.sum(means * per_start, axis=1)
+
+    def _paid_days(self, draws: StayDraws | None) -> tuple[np.ndarray, np.ndarray]:
+        """``E[min(L, D - d + 1)]`` per draw (rows; one row for the fitted stay) and first
+        day ``d`` (the sum of ``S(x)``, ``x = 0 .. D - d``; 0 after ``D``), and the matrix
+        averaging days ``d >= 1`` over each projected month (days x months)."""
+        key = ("paid", draws is None)
+        if key not in self._thresholds:
+            horizon = int(self.month_ends[-1])
+            left = np.arange(horizon + 1, dtype=float)  # S(x), x = 0 .. D
+            alive = (np.asarray(self.distribution.sf(left), dtype=float)[None, :]
+                     if draws is None
+                     else draws.sf(left[None, :], np.arange(len(draws))[:, None]))
+            paid = np.zeros((len(alive), horizon + 2))
+            paid[:, 1:horizon + 1] = np.cumsum(alive, axis=1)[:, ::-1][:, 1:]
+            days = np.arange(horizon + 2)
+            first_day, span = self._month_days
+            inside = ((days[:, None] >= np.maximum(first_day, 1)[None, :])
+                      & (days[:, None] <= (first_day + span - 1)[None, :]))
+            self._thresholds[key] = (paid, inside / span[None, :])
+        return self._thresholds[key]
+
+    @cached_property
+    def _price_moments(self) -> np.ndarray:
+        """``mean(price y^j) / j!`` over each bootstrap resample's records (rows; one row,
+        the pool, without a bootstrap), ``j = 0 .. 5``, ``y`` the records' years before
+        ``as_at``: ``E[price exp(x y)] = sum_j moment_j x^j`` for a drawn inflation shift
+        ``x``, used while ``|x y| <= 0.05`` (the remainder is then below 1e-10)."""
+        rows = self.bootstrap if self.bootstrap is not None else np.arange(len(self.pool))[None]
+        net, years = self._net[rows], self.pool_years[rows]
+        order = np.arange(6)
+        factorial = np.cumprod(np.maximum(order, 1))
+        return np.stack([(net * years**j).mean(axis=1) / factorial[j] for j in order], axis=1)
 
     @cached_property
     def _month_days(self) -> tuple[np.ndarray, np.ndarray]:
@@ -377,7 +402,8 @@ class NewStarts:
         return cached
 
     @cached_property
-    def _thresholds(self) -> dict[bool, np.ndarray]:
+    def _thresholds(self) -> dict:
+        """Tables cached per stay (the draws, or the fitted stay)."""
         return {}
 
     def _day_matrix(self, grid: np.ndarray, extra: int) -> np.ndarray:
