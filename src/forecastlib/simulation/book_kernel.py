@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -75,6 +76,11 @@ class BookKernel:
     lost_days: np.ndarray
     isf: Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
+    @cached_property
+    def later_starts(self) -> bool:
+        """Whether any placement's first day is after ``as_at + 1``."""
+        return bool(np.any(self.first_day > 1))
+
     @property
     def draws(self) -> int:
         """``K``, the rows of the tables."""
@@ -109,14 +115,18 @@ class BookKernel:
         else:
             k = draw[rows]
             at = k * count + cols
-        ends = np.flatnonzero(drawn >= self.threshold.ravel()[at])
-        last = np.full(rows.size, np.float32(horizon), dtype=np.float32)
         # Single precision is ample for days (a stay of 30 years is ~1e4 days).
-        ending = cols[ends]
-        quantile = drawn[ends] * self.survived.ravel()[at[ends]]
-        total_days = self.isf(quantile, None if k is None else k[ends])
-        last[ends] = np.ceil(total_days - self.age[ending])
-        np.clip(last, self.first_day[cols], np.float32(horizon), out=last)
+        if chance is None and drawn.min(initial=1) >= 0:  # uniform cells: every event ends
+            quantile = drawn * self.survived.ravel()[at]
+            last = np.ceil(self.isf(quantile, k) - self.age[cols]).astype(np.float32)
+        else:
+            ends = np.flatnonzero(drawn >= self.threshold.ravel()[at])
+            last = np.full(rows.size, np.float32(horizon), dtype=np.float32)
+            quantile = drawn[ends] * self.survived.ravel()[at[ends]]
+            total_days = self.isf(quantile, None if k is None else k[ends])
+            last[ends] = np.ceil(total_days - self.age[cols[ends]])
+        first_day = self.first_day[cols] if self.later_starts else np.float32(1)
+        np.clip(last, first_day, np.float32(horizon), out=last)
         if self.last_day is not None:
             offset = self.start_offset[cols].astype(np.float32)
             last = np.maximum(np.minimum(last, self.last_day[cols].astype(np.float32)), offset)

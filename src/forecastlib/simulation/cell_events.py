@@ -38,9 +38,11 @@ def cell_events(rng: np.random.Generator, simulations: int, threshold: np.ndarra
     if move_within is not None:
         move_uniform = rng.random((simulations, count), dtype=np.float32)
         event |= move_uniform < _rows(move_within, draw)
-    rows, cols = np.nonzero(event)
-    chance = move_uniform[rows, cols] if move_within is not None else None
-    return rows, cols, uniform[rows, cols], chance
+    flat = np.flatnonzero(event)
+    rows = flat // count
+    cols = flat - rows * count
+    chance = move_uniform.ravel()[flat] if move_within is not None else None
+    return rows, cols, uniform.ravel()[flat], chance
 
 
 def direct_events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
