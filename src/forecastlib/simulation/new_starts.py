@@ -35,8 +35,8 @@ from forecastlib.streams import stream
 
 __all__ = ["NewStarts"]
 
-#: Most new placements drawn at once (bounds memory: about 100 bytes each, ~50 MB).
-BLOCK_PLACEMENTS = 1 << 19
+#: Most new placements drawn at once (about 100 bytes each, ~6 MB: the arrays stay in cache).
+BLOCK_PLACEMENTS = 1 << 16
 
 
 @dataclass(frozen=True)

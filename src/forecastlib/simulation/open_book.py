@@ -52,8 +52,9 @@ from forecastlib.streams import stream
 
 __all__ = ["OpenBook", "inverse_survival"]
 
-#: Largest placement x simulation block handled at once (bounds memory: ~64 MB).
-CHUNK_ELEMENTS = 1 << 23
+#: Largest placement x simulation block handled at once (about 1 MB of uniforms: the block
+#: stays in cache; measured ~2x faster per cell than the 8M-cell block it replaced).
+CHUNK_ELEMENTS = 1 << 18
 
 
 def inverse_survival(distribution: stats.rv_continuous, q: np.ndarray) -> np.ndarray:
