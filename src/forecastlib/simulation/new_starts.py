@@ -189,51 +189,46 @@ class NewStarts:
         if day.size == 0:
             return np.zeros((simulations, len(grid))), empty.astype(np.int64), empty
         np.minimum(day, horizon + 1, out=day)
-        cell = sim * width + day  # (simulation, first day): the tables' flat index
         rows = np.arange(first_sim, first_sim + simulations)  # global simulations
         pick = rng.integers(0, len(self.pool), day.size)
         if parameters and self.bootstrap is not None:
             resample = (rows % len(self.bootstrap)) * len(self.pool)
             pick = self.bootstrap.ravel()[resample[sim] + pick]
         daily = self._net[pick]
-        # log price factor per (simulation, first day): trend, drawn inflation, shock
-        days = np.arange(width, dtype=float)
-        slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
+        # log price factor: trend, drawn inflation, re-trended pool record, shock, jitter
+        slope = np.log1p(self.inflation) / 365.25
         shock = None
         if parameters and market is not None:
             drawn = market[0, :simulations] * self.inflation_sd
-            slope += drawn / 365.25
+            log_factor = day * (slope + drawn / 365.25)[sim]
+            if self.pool_years is not None:
+                log_factor += drawn[sim] * self.pool_years[pick]
             v0, v1 = self.shock_variance
             if v0 > 0 or v1 > 0:
-                shock = np.sqrt(v0 + v1 * days / 365.25)[None, :] * market[1, :simulations,
-                                                                          None]
-        log_factor = slope[:, None] * days[None, :]
-        if shock is not None:
-            log_factor += shock
-        varies = self.jitter or (parameters and market is not None
-                                 and self.pool_years is not None)
-        if not varies:  # one factor per (simulation, first day)
-            daily *= np.exp(log_factor).ravel()[cell]
+                root = np.sqrt(v0 + v1 * np.arange(width) / 365.25)
+                shock = root[day] * market[1, :simulations][sim]
+                log_factor += shock
         else:
-            log_factor = log_factor.ravel()[cell]
-            if parameters and market is not None and self.pool_years is not None:
-                log_factor += drawn[sim] * self.pool_years[pick]
-            if self.jitter:
-                noise = rng.standard_normal(day.size, dtype=np.float32)
-                noise *= self.jitter
-                log_factor += noise
-                log_factor -= self.jitter**2 / 2
-            daily *= np.exp(log_factor)
+            log_factor = day * slope
+        if self.jitter:
+            noise = rng.standard_normal(day.size, dtype=np.float32)
+            noise *= self.jitter
+            log_factor += noise
+            log_factor -= self.jitter**2 / 2
+        daily *= np.exp(log_factor)
         # the stay: only the starts ending before year-end need its inverse survival
         uniform = rng.random(day.size, dtype=np.float32)
         draws = self.stay_draws if parameters else None
-        draw = rows % len(draws) if draws is not None else np.zeros(simulations, np.int64)
-        threshold = self._end_threshold(draws)[draw].ravel()
-        ends = np.flatnonzero(uniform >= threshold[cell])
+        if draws is not None:
+            draw = (rows % len(draws))[sim]
+            threshold = self._end_threshold(draws).ravel()[draw * width + day]
+        else:
+            threshold = self._end_threshold(None)[0, day]
+        ends = np.flatnonzero(uniform >= threshold)
         last = np.full(day.size, horizon, dtype=np.int64)
         if ends.size:
             q = uniform[ends].astype(float)
-            total_days = (draws.isf(q, draw[sim[ends]]) if draws is not None
+            total_days = (draws.isf(q, draw[ends]) if draws is not None
                           else inverse_survival(self.distribution, q))
             stay = np.maximum(np.ceil(np.nan_to_num(total_days, nan=1.0, posinf=horizon)), 1)
             last[ends] = np.minimum(day[ends] + stay - 1, horizon)
@@ -246,28 +241,39 @@ class NewStarts:
             movers.append({"sim": sim[moved], "day": move_day[moved].astype(float),
                            "age": 1.0 - day[moved]})
             ends = np.flatnonzero(last < horizon)
-        # cost to month-end m: daily * ((m - first + 1)^+ - (m - last)^+)
-        gained = np.bincount(cell, weights=daily, minlength=simulations * width)
-        paths = gained.reshape(simulations, width) @ self._day_matrix(grid, 1)
-        lost = None
-        if ends.size:
-            where = sim[ends] * width + last[ends]
-            lost = np.bincount(where, weights=daily[ends], minlength=simulations * width)
-            paths -= lost.reshape(simulations, width) @ self._day_matrix(grid, 0)
+        paths = self._paths(sim, day, last, ends, daily, grid, simulations)
         placed = np.diff(np.searchsorted(sim, np.arange(simulations + 1)))  # sim is sorted
         running = placed - np.bincount(sim[ends], minlength=simulations)
         if not want_unshocked:
             return paths, running, empty
         if shock is None:
             return paths, running, paths[:, -1].copy()
-        # without the shock: the same sums with each start's shock taken out
-        unshock = np.exp(-shock)
-        no_common = (gained.reshape(simulations, width) * unshock) @ (horizon - days + 1)
-        if lost is not None:
-            lost = np.bincount(where, weights=daily[ends] * unshock.ravel()[cell[ends]],
-                               minlength=simulations * width)
-            no_common -= lost.reshape(simulations, width) @ np.maximum(horizon - days, 0)
+        # without the shock: each start's cost to year-end with its shock taken out
+        days = np.minimum(last, horizon) - day + 1
+        no_common = np.bincount(sim, weights=daily * np.exp(-shock) * np.maximum(days, 0),
+                                minlength=simulations)
         return paths, running, no_common
+
+    def _paths(self, sim: np.ndarray, day: np.ndarray, last: np.ndarray, ends: np.ndarray,
+               daily: np.ndarray, grid: np.ndarray, simulations: int) -> np.ndarray:
+        """Cost to each month-end ``m`` of ``grid``, per simulation: ``daily ((m - d + 1)^+
+        - (m - l)^+)`` for a start on day ``d`` whose last day is ``l`` (only those in
+        ``ends`` stop before year-end). Many starts: two ``bincount`` over (simulation,
+        day) and products with the day matrices; few: a ``bincount`` a month-end."""
+        width = int(self.month_ends[-1]) + 2
+        if sim.size < simulations * width // 4:
+            paths = np.empty((simulations, len(grid)))
+            for index, month_end in enumerate(grid):  # a loop over month-ends
+                days = np.clip(np.minimum(last, month_end) - day + 1, 0, None)
+                paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
+            return paths
+        gained = np.bincount(sim * width + day, weights=daily, minlength=simulations * width)
+        paths = gained.reshape(simulations, width) @ self._day_matrix(grid, 1)
+        if ends.size:
+            lost = np.bincount(sim[ends] * width + last[ends], weights=daily[ends],
+                               minlength=simulations * width)
+            paths -= lost.reshape(simulations, width) @ self._day_matrix(grid, 0)
+        return paths
 
     def expected_totals(self, means: np.ndarray, first: int = 0,
                         market: np.ndarray | None = None, parameters: bool = True
