@@ -34,7 +34,7 @@ def test_expected_totals_by_hand():
     per_start = [sum(paid.get(d, 0.0) for d in days) / span for days, span in months]
     means = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.5]])
     np.testing.assert_allclose(subject.expected_totals(means, parameters=False),
-                               means @ np.array(per_start), rtol=1e-12)
+                               means @ np.array(per_start), rtol=1e-6)  # float32 days
 
 
 @pytest.mark.parametrize("parameters", [True, False])

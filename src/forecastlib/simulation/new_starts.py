@@ -334,12 +334,15 @@ class NewStarts:
                             if self.bootstrap is not None else np.arange(len(self.pool))[None])
                     price = (self._net[pool] * np.exp(drawn[:, None] * self.pool_years[pool])
                              ).mean(axis=1)
-        trend = slope[:, None] * days[None, :]
-        factor = np.exp(trend if log_factor is None else trend + log_factor)
+        # simulations x days in float32 (a conditional mean, not money: 1e-7 relative)
+        trend = slope.astype(np.float32)[:, None] * days.astype(np.float32)[None, :]
+        if log_factor is not None:
+            trend += log_factor.astype(np.float32)
+        factor = np.exp(trend, out=trend)
         draws = self.stay_draws if parameters else None
-        which = rows % len(draws) if draws is not None else np.zeros(simulations, np.int64)
         paid, month = self._paid_days(draws)
-        per_start = ((factor * paid[which]) @ month) * price[:, None]
+        factor *= paid[rows % len(draws)] if draws is not None else paid[0][None, :]
+        per_start = (factor @ month).astype(float) * price[:, None]
         return np.sum(means * per_start, axis=1)
 
     def _paid_days(self, draws: StayDraws | None) -> tuple[np.ndarray, np.ndarray]:
@@ -359,7 +362,8 @@ class NewStarts:
             first_day, span = self._month_days
             inside = ((days[:, None] >= np.maximum(first_day, 1)[None, :])
                       & (days[:, None] <= (first_day + span - 1)[None, :]))
-            self._thresholds[key] = (paid, inside / span[None, :])
+            self._thresholds[key] = (paid.astype(np.float32),
+                                     (inside / span[None, :]).astype(np.float32))
         return self._thresholds[key]
 
     @cached_property
