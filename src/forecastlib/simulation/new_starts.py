@@ -190,23 +190,29 @@ class NewStarts:
             return np.zeros((simulations, len(grid))), empty.astype(np.int64), empty
         np.minimum(day, horizon + 1, out=day)
         rows = np.arange(first_sim, first_sim + simulations)  # global simulations
+        placed = np.diff(np.searchsorted(sim, np.arange(simulations + 1)))  # sim is sorted
+
+        def each(per_simulation: np.ndarray) -> np.ndarray:
+            """A per-simulation value for each start (``sim`` is sorted: a repeat)."""
+            return np.repeat(per_simulation, placed)
+
         pick = rng.integers(0, len(self.pool), day.size)
         if parameters and self.bootstrap is not None:
-            resample = (rows % len(self.bootstrap)) * len(self.pool)
-            pick = self.bootstrap.ravel()[resample[sim] + pick]
+            pick += each((rows % len(self.bootstrap)) * len(self.pool))
+            pick = self.bootstrap.ravel()[pick]
         daily = self._net[pick]
         # log price factor: trend, drawn inflation, re-trended pool record, shock, jitter
         slope = np.log1p(self.inflation) / 365.25
         shock = None
         if parameters and market is not None:
             drawn = market[0, :simulations] * self.inflation_sd
-            log_factor = day * (slope + drawn / 365.25)[sim]
+            log_factor = day * each(slope + drawn / 365.25)
             if self.pool_years is not None:
-                log_factor += drawn[sim] * self.pool_years[pick]
+                log_factor += each(drawn) * self.pool_years[pick]
             v0, v1 = self.shock_variance
             if v0 > 0 or v1 > 0:
                 root = np.sqrt(v0 + v1 * np.arange(width) / 365.25)
-                shock = root[day] * market[1, :simulations][sim]
+                shock = root[day] * each(market[1, :simulations])
                 log_factor += shock
         else:
             log_factor = day * slope
@@ -220,7 +226,7 @@ class NewStarts:
         uniform = rng.random(day.size, dtype=np.float32)
         draws = self.stay_draws if parameters else None
         if draws is not None:
-            draw = (rows % len(draws))[sim]
+            draw = each(rows % len(draws))
             threshold = self._end_threshold(draws).ravel()[draw * width + day]
         else:
             threshold = self._end_threshold(None)[0, day]
@@ -242,7 +248,6 @@ class NewStarts:
                            "age": 1.0 - day[moved]})
             ends = np.flatnonzero(last < horizon)
         paths = self._paths(sim, day, last, ends, daily, grid, simulations)
-        placed = np.diff(np.searchsorted(sim, np.arange(simulations + 1)))  # sim is sorted
         running = placed - np.bincount(sim[ends], minlength=simulations)
         if not want_unshocked:
             return paths, running, empty
