@@ -396,17 +396,14 @@ class StartsModel:
     def _component_rates(self, line: tuple[str, str], fit: CandidateFit, months: pd.PeriodIndex,
                          simulations: int, parameter_rng: np.random.Generator,
                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Start rates of one candidate with its parameter and level uncertainty, and
-        their means given the parameters (before a negative binomial's gamma noise)."""
+        """Start rates of one candidate (parameter and level uncertainty), and means."""
         if fit.kind == "pooled" and fit.level is None:
             level = parameter_rng.gamma(np.full(simulations, fit.events + 0.5),
                                         1.0 / max(fit.exposure_months, 1e-9))
-            rate = level[:, None] * self._scale(line, fit, months)[None, :]
-            return rate, rate
+            return (rate := level[:, None] * self._scale(line, fit, months)[None, :]), rate
         if fit.kind in ("level", "pooled"):
-            rate = (fit.level.paths(parameter_rng, len(months), simulations)
-                    * self._scale(line, fit, months)[None, :])
-            return rate, rate
+            return (rate := fit.level.paths(parameter_rng, len(months), simulations)
+                    * self._scale(line, fit, months)[None, :]), rate
         draws = parameter_rng.multivariate_normal(fit.params, fit.cov, size=simulations,
                                                   method="eigh")
         mean = np.exp(np.clip(self._log_means(fit, line, months, draws), -50, 30))
@@ -432,9 +429,8 @@ class StartsModel:
         capped at the line's ``cap``; ``rate_factors`` (a scenario's demand growth)
         multiply a line's rate month by month after the cap. ``block`` (the engine's
         block of simulations) keys every stream, so that each block draws its own.
-        ``means`` (float, the counts' shape), if given, receives each count's mean given
-        the simulation's parameters, shocks and level path (the process noise, Poisson
-        and a negative binomial's gamma, left out; the cap applied to that mean).
+        ``means`` (float, the counts' shape) receives each count's mean given the simulation's
+        parameters, shocks and level path (no Poisson or gamma noise; capped).
         """
         self._check_fitted()
         months = self.future_months(horizon)
@@ -465,24 +461,21 @@ class StartsModel:
                 pick = (parameter_rng.choice(len(components), size=simulations,
                                              p=[item.weight for item in components])
                         if len(components) > 1 else np.zeros(simulations, dtype=int))
-                rate = np.empty((simulations, horizon))
-                mean = np.empty((simulations, horizon))
+                both = np.empty((2, simulations, horizon))  # rates and their means
                 for index, item in enumerate(components):
                     rows = np.flatnonzero(pick == index)
                     if len(rows):
-                        rate[rows], mean[rows] = self._component_rates(
-                            line, item, months, len(rows), parameter_rng, rng)
+                        both[:, rows] = self._component_rates(line, item, months, len(rows),
+                                                              parameter_rng, rng)
                 if fit.shared and self.drift_ > 0:
                     steps = parameter_rng.normal(0.0, np.sqrt(self.drift_), (simulations, horizon))
-                    walk = np.exp(np.cumsum(steps, axis=1)
-                                  - self.drift_ * np.arange(1, horizon + 1) / 2)
-                    rate, mean = rate * walk, mean * walk
+                    both *= np.exp(np.cumsum(steps, axis=1)
+                                   - self.drift_ * np.arange(1, horizon + 1) / 2)
                 if fit.shared and line[0] in shocks:
-                    rate, mean = rate * shocks[line[0]], mean * shocks[line[0]]
-                rate = np.minimum(rate, fit.cap)
+                    both *= shocks[line[0]]
+                rate, mean = np.minimum(both, fit.cap)
                 if means is not None:
-                    means[position] = np.minimum(np.minimum(mean, fit.cap) * factor[None, :],
-                                                 1e9)
+                    means[position] = np.minimum(mean * factor[None, :], 1e9)
             out[position] = rng.poisson(np.minimum(rate * factor[None, :], 1e9))
         return out
 
