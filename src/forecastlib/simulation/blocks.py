@@ -109,9 +109,11 @@ class BlockOutput:
 
     ``paths`` (lines x sims x months) is the cumulative remaining spend, ``running``
     the placements in placement on the last day, ``open_total`` the open books' own
-    year-end cost, ``moved_open`` the cost of their moved spells, ``plug_in`` the
-    year-end cost of new starts with every parameter at its estimate, ``no_common`` the
-    year-end cost without the common market shock; ``moves`` counts the moves made.
+    year-end cost, ``moved_open`` the cost of their moved spells, ``plug_in`` the new
+    starts' process-only year-end cost (their cost less its mean given the simulation's
+    parameters, plus the mean at the estimates; a run at the estimates where starts move
+    between lines or a scenario moves starts), ``no_common`` the year-end cost without
+    the common market shock; ``moves`` counts the moves made.
     """
 
     block: int
