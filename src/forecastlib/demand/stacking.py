@@ -119,16 +119,23 @@ class Stacker:
         names = list(self.candidates)
         found = self.fitter.find_steps(counts, months, offset)
         chance = {name: found[name.endswith("_trend")][1] for name in names}
-        finals = [self.fitter.fit_all(names, counts, months, offset, pooled_season)]
+        steps = [None]
         shares = [{name: 1.0 - chance[name] for name in names}]
         if max(chance.values()) >= 0.01:  # the versions with a step, in proportion
-            finals.append(self.fitter.fit_all(names, counts, months, offset, pooled_season,
-                                              {trend: step for trend, (step, _) in
-                                               found.items()}))
+            steps.append({trend: step for trend, (step, _) in found.items()})
             shares.append(chance)
-        if not self.fitter.overdispersed(finals[0].get("poisson_trend"), counts, offset):
+        negbins = [name for name in names if name.startswith("negbin")]
+        others = [name for name in names if name not in negbins]
+        finals = [self.fitter.fit_all(others, counts, months, offset, pooled_season, chosen)
+                  for chosen in steps]
+        if others and not self.fitter.overdispersed(finals[0].get("poisson_trend"), counts,
+                                                    offset):
             # negative binomial = Poisson here: leave it out (and its slow fits)
-            names = [name for name in names if not name.startswith("negbin")] or names
+            names = others
+        elif negbins:
+            for final, chosen in zip(finals, steps, strict=True):
+                final.update(self.fitter.fit_all(negbins, counts, months, offset,
+                                                 pooled_season, chosen))
         scores, moments, observed = self.backtest(names, counts, months, offset,
                                                    pooled_season)
         usable = np.isfinite(scores).all(axis=0) if len(scores) else np.ones(len(names), bool)
