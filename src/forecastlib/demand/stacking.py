@@ -13,7 +13,7 @@ level wanders beyond what the model itself simulates (:func:`drift_variance`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,9 +33,10 @@ def stack_weights(log_scores: np.ndarray, iterations: int = 300) -> np.ndarray:
     """
     density = np.exp(log_scores - log_scores.max(axis=1, keepdims=True))
     weights = np.full(log_scores.shape[1], 1.0 / log_scores.shape[1])
+    rows = len(density)
     for _ in range(iterations):
         joint = density * weights
-        updated = (joint / joint.sum(axis=1, keepdims=True)).mean(axis=0)
+        updated = np.add.reduce(joint / np.add.reduce(joint, axis=1)[:, None], axis=0) / rows
         if np.abs(updated - weights).max() < 1e-4:
             return updated
         weights = updated
@@ -116,6 +117,10 @@ class Stacker:
 
     def fit(self, counts: np.ndarray, months: np.ndarray, offset: np.ndarray,
                  pooled_season: np.ndarray, common: dict) -> CandidateFit:
+        """The stacked fit of one line (its Poisson regressions made once each)."""
+        if self.fitter.memo is None:
+            return replace(self, fitter=self.fitter.with_memo()).fit(
+                counts, months, offset, pooled_season, common)
         names = list(self.candidates)
         found = self.fitter.find_steps(counts, months, offset)
         chance = {name: found[name.endswith("_trend")][1] for name in names}

@@ -11,14 +11,14 @@ them on a stretch of history and scores them on the months after it;
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
-from forecastlib.demand.level import LevelState, fit_local_level, step_change
+from forecastlib.demand.level import LevelState, fit_local_level, negbin_logpmf, step_change
 
 __all__ = ["CANDIDATES", "CandidateFit", "CandidateFitter", "design_matrix", "fit_glm",
            "logpmf", "month_index", "ordinals", "poisson_newton", "season_factors"]
@@ -130,15 +130,16 @@ def poisson_newton(counts: np.ndarray, design: np.ndarray, offset: np.ndarray,
             start = np.full(design.shape[1], 0.001)
             start[0] = np.log((counts / np.exp(offset)).mean())
         params, previous, iterations = np.asarray(start, dtype=float), np.inf, 0
+        transposed, diagonal = design.T, slice(None, None, design.shape[1] + 1)
         while iterations < maxiter and np.any(np.abs(params - previous) > 1e-8):
             mean = np.exp(design @ params + offset)
-            hessian = (design.T * mean) @ design / rows
-            hessian[np.diag_indices_from(hessian)] += 1e-10
+            hessian = (transposed * mean) @ design / rows
+            hessian.flat[diagonal] += 1e-10
             previous = params
             params = previous - np.linalg.solve(hessian, (mean - counts) @ design / rows)
             iterations += 1
         mean = np.exp(design @ params + offset)
-        cov = np.linalg.inv((design.T * mean) @ design / rows) / rows
+        cov = np.linalg.inv((transposed * mean) @ design / rows) / rows
     return params, cov, iterations
 
 
@@ -183,10 +184,22 @@ def _negbin_start(counts: np.ndarray, design: np.ndarray, offset: np.ndarray
 
 
 def logpmf(counts: np.ndarray, mean: np.ndarray, alpha: float) -> np.ndarray:
+    """Log probability of whole ``counts``: Poisson (``alpha`` 0) or NB2 with dispersion
+    ``alpha``; ``scipy.stats``' ``poisson``/``nbinom.logpmf`` by their own expressions.
+
+    Examples
+    --------
+    >>> counts, mean = np.array([0.0, 4.0, 9.0]), np.array([3.0, 3.0, 5.0])
+    >>> bool(np.array_equal(logpmf(counts, mean, 0.0), stats.poisson.logpmf(counts, mean)))
+    True
+    >>> nb2 = stats.nbinom.logpmf(counts, 2, 2 / (2 + mean))
+    >>> bool(np.array_equal(logpmf(counts, mean, 0.5), nb2))
+    True
+    """
     if alpha <= 0:
-        return stats.poisson.logpmf(counts, mean)
+        return special.xlogy(counts, mean) - special.gammaln(counts + 1) - mean
     size = 1.0 / max(alpha, 1e-8)
-    return stats.nbinom.logpmf(counts, size, size / (size + mean))
+    return negbin_logpmf(counts, size, size / (size + mean))
 
 
 @dataclass(frozen=True)
@@ -196,6 +209,32 @@ class CandidateFitter:
     origin: pd.Period
     harmonics: int = 1
     step_threshold: float = 10.0
+    #: Poisson fits already made, by data and design (see :meth:`with_memo`).
+    memo: dict | None = field(default=None, compare=False, repr=False)
+
+    def with_memo(self) -> CandidateFitter:
+        """This fitter with an empty memo of Poisson fits: the step search at an origin
+        and the candidates without a step there fit the same regression, made once."""
+        return replace(self, memo={})
+
+    def poisson(self, counts: np.ndarray, months: pd.PeriodIndex | np.ndarray,
+                offset: np.ndarray, trend: bool, step_from: pd.Period | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A Poisson regression's ``(design, params, cov)``, from the memo if made."""
+        design = design_matrix(months, self.origin, trend, self.harmonics, step_from)
+        if self.memo is None:
+            return design, *fit_glm(counts, design, offset, negbin=False)
+        key = (trend, None if step_from is None else _ordinal(step_from), counts.tobytes(),
+               ordinals(months).tobytes(), np.asarray(offset, dtype=float).tobytes())
+        if key not in self.memo:
+            try:
+                self.memo[key] = fit_glm(counts, design, offset, negbin=False)
+            except (ValueError, np.linalg.LinAlgError) as error:
+                self.memo[key] = error
+        found = self.memo[key]
+        if isinstance(found, Exception):
+            raise type(found)(*found.args)
+        return design, found[0].copy(), found[1].copy()
 
     def find_step(self, counts: np.ndarray, months: pd.PeriodIndex | np.ndarray,
                   offset: np.ndarray, trend: bool = False) -> tuple[pd.Period | None, float]:
@@ -208,9 +247,8 @@ class CandidateFitter:
         ``1 / (1 + exp(step_threshold - statistic))``: one half at the threshold, 0.12 at
         two below it and zero under that.
         """
-        design = design_matrix(months, self.origin, trend, self.harmonics)
         try:
-            params, _ = fit_glm(counts, design, offset, negbin=False)
+            design, params, _ = self.poisson(counts, months, offset, trend)
         except (ValueError, np.linalg.LinAlgError):
             return None, 0.0
         mean = np.exp(design @ params + offset)
@@ -228,8 +266,11 @@ class CandidateFitter:
                    offset: np.ndarray, step_from: pd.Period | None = None) -> CandidateFit:
         """One regression candidate, with a step from ``step_from`` if given."""
         trend, negbin = candidate.endswith("_trend"), candidate.startswith("negbin")
-        design = design_matrix(months, self.origin, trend, self.harmonics, step_from)
-        params, cov = fit_glm(counts, design, offset, negbin)
+        if negbin:
+            design = design_matrix(months, self.origin, trend, self.harmonics, step_from)
+            params, cov = fit_glm(counts, design, offset, negbin)
+        else:
+            design, params, cov = self.poisson(counts, months, offset, trend, step_from)
         fit = CandidateFit(candidate, params, cov, trend, negbin, step_from=step_from)
         fit.fitted = np.exp(design @ (params[:-1] if negbin else params) + offset)
         return fit
@@ -249,8 +290,7 @@ class CandidateFitter:
         if self.harmonics == 0 or len(counts) < 24:
             return fallback
         try:
-            params, _ = fit_glm(counts, design_matrix(months, self.origin, True, self.harmonics),
-                                offset, negbin=False)
+            _, params, _ = self.poisson(counts, months, offset, True)
         except (ValueError, np.linalg.LinAlgError):
             return fallback
         return season_factors(params, True, self.harmonics)

@@ -375,7 +375,7 @@ class LengthOfStayModel:
                 self.survival_[line] = _kaplan_meier(frame, self.level)
             chosen[line] = (best, tried, source, frame, spells, ended, own, cov, prior)
         self.tau_ = _heterogeneity(informed)
-        rows, self._posterior = {}, {}
+        rows, self._posterior, self._frozen = {}, {}, {}
         for line, (best, tried, source, frame, spells, ended, own, cov, prior) in chosen.items():
             prior_sd = self.tau_[-len(prior):]
             if own is not None and not self.pooling:
@@ -391,7 +391,7 @@ class LengthOfStayModel:
             self._posterior[line] = (best.family, theta, cov)
             fit = _Fit(best.family, float(np.exp(theta[0])) if len(theta) > 1 else None,
                        float(np.exp(theta[-1])), best.loglik, best.aic)
-            frozen = fit.frozen()
+            frozen = self._frozen[line] = fit.frozen()
             rows[line] = {
                 "family": fit.family, "shape": fit.shape, "scale": fit.scale,
                 "aic": best.aic, "mean_days": float(frozen.mean()),
@@ -404,8 +404,6 @@ class LengthOfStayModel:
         self.fits_ = pd.DataFrame.from_dict(rows, orient="index")
         self.fits_.index = (pd.MultiIndex.from_tuples(self.fits_.index, names=LINE_KEYS)
                             if rows else pd.MultiIndex.from_arrays([[], []], names=LINE_KEYS))
-        self._frozen = {line: _Fit(r["family"], r["shape"], r["scale"], np.nan, r["aic"]).frozen()
-                        for line, r in rows.items()}
 
     def parameter_draws(self, line: tuple[str, str], seed: int | None) -> StayDraws | None:
         """``draws`` parameter sets of a line's stay from its approximate posterior.
