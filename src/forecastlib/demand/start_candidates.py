@@ -10,6 +10,7 @@ them on a stretch of history and scores them on the months after it;
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -60,12 +61,20 @@ def design_matrix(months: pd.PeriodIndex | np.ndarray, origin: pd.Period | int, 
     return np.column_stack(columns)
 
 
+@functools.lru_cache(maxsize=8)
+def _year_terms(harmonics: int) -> np.ndarray:
+    """The harmonic columns of :func:`design_matrix` for January to December (read-only)."""
+    january = pd.Period("2000-01", freq="M").ordinal
+    terms = design_matrix(np.arange(january, january + 12), january, False, harmonics)[:, 1:]
+    terms.flags.writeable = False
+    return terms
+
+
 def season_factors(params: np.ndarray, trend: bool, harmonics: int) -> np.ndarray:
     """Twelve multiplicative month-of-year factors (mean one) from a regression's terms."""
     if harmonics == 0:
         return np.ones(12)
-    months = pd.period_range("2000-01", periods=12, freq="M")
-    terms = design_matrix(months, months[0], False, harmonics)[:, 1:]
+    terms = _year_terms(harmonics)
     first = 2 if trend else 1
     factor = np.exp(terms @ params[first:first + 2 * harmonics])
     return factor / factor.mean()
