@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import special
 
 from forecastlib.demand import StartsModel
 from forecastlib.demand.level import LevelState, fit_local_level, step_change
-from forecastlib.demand.shocks import CommonShock
+from forecastlib.demand.shocks import CommonShock, shared_level_shift
 from forecastlib.demand.stacking import drift_variance, stack_weights
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 
@@ -96,9 +97,12 @@ def test_simulation_is_reproducible_and_independent_per_line_without_the_common_
     model = StartsModel().fit_counts(table)
     first, again = model.simulate(4, 100, seed=9), model.simulate(4, 100, seed=9)
     assert np.array_equal(first, again)
+    # without the common shock (which also pools the lines' current level toward their
+    # sum's), a line's draws do not depend on another line's data
+    model = StartsModel(common=False).fit_counts(table)
     table_b = table.copy()
     table_b.loc[("S", "B")] = rng.poisson(np.full(72, 40.0))
-    other = StartsModel().fit_counts(table_b)
+    other = StartsModel(common=False).fit_counts(table_b)
     alone = model.simulate(4, 100, seed=9, common=False)
     assert np.array_equal(alone[0], other.simulate(4, 100, seed=9, common=False)[0])
 
@@ -287,6 +291,55 @@ def test_common_shock_by_hand():
     draws = CommonShock(0.01, 0.0, 0.5).draw(1, ["A", "B"], 20_000, 3)
     assert np.allclose(draws["A"], draws["B"])  # only the overall part, shared
     assert draws["A"].mean() == pytest.approx(1.0, abs=0.01)
+
+
+def test_shared_level_shift_by_hand():
+    total = np.r_[np.full(42, 12.0), np.full(6, 18.0)]
+    state, _ = fit_local_level(total, np.ones(48))
+    gap = np.log(state.mean * 1.1 / 13.2)  # next month's scale 1.1, lines project 13.2
+    variance = special.polygamma(1, state.discount * state.shape)
+    assert shared_level_shift(total, np.ones(48), 13.2, 1.1, 0.04) == pytest.approx(
+        gap * 0.04 / (0.04 + variance))
+    assert shared_level_shift(total, np.ones(48), 13.2, 1.1, 0.0) == 0.0
+    assert shared_level_shift(total[:11], np.ones(11), 13.2, 1.1, 0.04) == 0.0
+    assert shared_level_shift(np.zeros(48), np.ones(48), 13.2, 1.1, 0.04) == 0.0
+    more = shared_level_shift(total, np.ones(48), 13.2, 1.1, 0.4)
+    assert gap * 0.04 / (0.04 + variance) < more < gap
+
+
+def _moving_together(jump: tuple[float, ...], seed: int) -> pd.DataFrame:
+    """Four lines of six starts a month sharing a yearly shock (sd 0.15), each times
+    ``jump`` over the last six of 72 months."""
+    rng = np.random.default_rng(seed)
+    shared = np.repeat(rng.normal(0, 0.15, 6), 12)
+    return counts_table({("S", f"L{i}"): rng.poisson(
+        6 * np.exp(shared) * np.r_[np.ones(66), np.full(6, factor)])
+        for i, factor in enumerate(jump)})
+
+
+def test_lines_moving_together_take_the_level_of_their_sum():
+    errors = {True: [], False: []}
+    for seed in range(4):
+        table = _moving_together((1.5,) * 4, seed)
+        for common in (True, False):
+            model = StartsModel(common=common, candidates=("poisson", "level"),
+                                origins=3).fit_counts(table)
+            truth = 6 * 1.5 * 4 * np.exp(np.repeat(np.random.default_rng(seed).normal(
+                0, 0.15, 6), 12)[-1])
+            errors[common].append(abs(np.log(model.expected(1).sum().iloc[0] / truth)))
+    assert np.mean(errors[True]) < np.mean(errors[False])
+
+
+def test_pooling_leaves_lines_that_do_not_move_together_nearly_alone():
+    rng = np.random.default_rng(3)
+    independent = counts_table({("S", f"L{i}"): rng.poisson(np.full(72, 6.0))
+                                for i in range(4)})
+    pooled = StartsModel(candidates=("poisson", "level"), origins=3).fit_counts(independent)
+    alone = StartsModel(candidates=("poisson", "level"), origins=3,
+                        common=False).fit_counts(independent)
+    assert abs(pooled.level_shift_.get("S", 0.0)) < 0.02
+    assert pooled.expected(3).to_numpy() == pytest.approx(alone.expected(3).to_numpy(),
+                                                          rel=0.02)
 
 
 # ------------------------------------------------ short and lumpy lines (issue 10)

@@ -34,13 +34,15 @@ trend), under a year a flat rate; and every projected rate is capped at
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
 from forecastlib.demand.level import fit_local_level
 from forecastlib.demand.service_pace import service_discounts, service_seasons
-from forecastlib.demand.shocks import CommonShock
+from forecastlib.demand.shocks import CommonShock, shared_level_shift
 from forecastlib.demand.stacking import Stacker, drift_variance
 from forecastlib.demand.start_candidates import (
     CANDIDATES,
@@ -56,6 +58,20 @@ from forecastlib.streams import stream
 __all__ = ["StartsModel"]
 
 _LineFit = CandidateFit  # the name datasets.truth builds oracle fits with
+
+def _shift_level(fit: CandidateFit, log_factor: float) -> None:
+    """Multiply a candidate's projected rate by ``exp(log_factor)``, its relative
+    uncertainty kept (a regression's intercept, a level's rate, a flat rate's exposure)."""
+    if log_factor == 0.0 or fit.kind == "zero":
+        return
+    if fit.level is not None:
+        fit.level = replace(fit.level, rate=fit.level.rate * np.exp(-log_factor))
+    elif fit.kind == "pooled":
+        fit.exposure_months *= np.exp(-log_factor)
+    else:
+        fit.params = fit.params.copy()
+        fit.params[0] += log_factor
+
 
 class StartsModel:
     """Monthly new starts per line, stacked over candidates, with honest uncertainty.
@@ -218,6 +234,7 @@ class StartsModel:
             self._fits[line] = fit
         self._note_caps()
         self.common_ = self._common_shock(counts) if self.common else CommonShock()
+        self._pool_levels(counts, pooled)
         self.drift_ = drift_variance([fit.backtest for fit in self._fits.values()
                                       if fit.backtest is not None], self.validation_months)
         self.fits_ = self._summary()
@@ -307,6 +324,30 @@ class StartsModel:
             if fit.fitted is not None and fit.shared and len(fit.fitted) >= 24:
                 means[row, len(self.months_) - len(fit.fitted):] = fit.fitted
         return CommonShock.estimate(values, means, [line[0] for line in self._fits])
+
+    def _pool_levels(self, counts: pd.DataFrame, seasons: dict[str, np.ndarray]) -> None:
+        """Move each service's lines toward their summed starts' current level, by the
+        shared shock's variance (:func:`~forecastlib.demand.shocks.shared_level_shift`)."""
+        self.level_shift_ = {}
+        shared = self.common_.overall + self.common_.service
+        if shared <= 0:
+            return
+        months = self.future_months(1)
+        for service, block in counts.groupby(level=0, sort=False):
+            lines = [line for line in block.index if self._fits[line].shared
+                     and self._fits[line].kind != "zero"]
+            if len(lines) < 2:
+                continue
+            season = seasons.get(service, np.ones(12))
+            projected = sum(float(self._plugin_mean(line, self._fits[line], months)[0])
+                            for line in lines)
+            shift = shared_level_shift(block.loc[lines].sum().to_numpy(dtype=float),
+                                       season[month_index(self.months_.asi8)], projected,
+                                       float(season[month_index(months.asi8)][0]), shared)
+            self.level_shift_[service] = shift
+            for line in lines:
+                for item in self._fits[line].components:
+                    _shift_level(item, shift)
 
     def _summary(self) -> pd.DataFrame:
         rows = {}
