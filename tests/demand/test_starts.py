@@ -8,11 +8,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy import special
 
 from forecastlib.demand import StartsModel
 from forecastlib.demand.level import LevelState, fit_local_level, step_change
-from forecastlib.demand.shocks import CommonShock, shared_level_shift
+from forecastlib.demand.shocks import CommonShock
 from forecastlib.demand.stacking import drift_variance, stack_weights
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 
@@ -293,18 +292,20 @@ def test_common_shock_by_hand():
     assert draws["A"].mean() == pytest.approx(1.0, abs=0.01)
 
 
-def test_shared_level_shift_by_hand():
-    total = np.r_[np.full(42, 12.0), np.full(6, 18.0)]
-    state, _ = fit_local_level(total, np.ones(48))
-    gap = np.log(state.mean * 1.1 / 13.2)  # next month's scale 1.1, lines project 13.2
-    variance = special.polygamma(1, state.discount * state.shape)
-    assert shared_level_shift(total, np.ones(48), 13.2, 1.1, 0.04) == pytest.approx(
-        gap * 0.04 / (0.04 + variance))
-    assert shared_level_shift(total, np.ones(48), 13.2, 1.1, 0.0) == 0.0
-    assert shared_level_shift(total[:11], np.ones(11), 13.2, 1.1, 0.04) == 0.0
-    assert shared_level_shift(np.zeros(48), np.ones(48), 13.2, 1.1, 0.04) == 0.0
-    more = shared_level_shift(total, np.ones(48), 13.2, 1.1, 0.4)
-    assert gap * 0.04 / (0.04 + variance) < more < gap
+def test_current_common_shock_by_hand():
+    # two lines of mean 12.5 (M = 25, noise variance 1/25 = 0.04); the sum runs 25 then
+    # 30 (z = 0, 0.2); shock variance 0.04, persistence 0.5.
+    # month 1: P = 0.04, gain 0.04 / 0.08 = 0.5, x = 0, P = 0.02
+    # month 2: P = 0.25 * 0.02 + 0.04 * 0.75 = 0.035, gain 0.035 / 0.075, x = gain * 0.2
+    # ahead 2 months: decay (0.5 + 0.25) / 2 = 0.375
+    counts = np.array([[12.0, 16.0], [13.0, 14.0]])
+    means = np.full((2, 2), 12.5)
+    shock = CommonShock(0.0, 0.04, 0.5)
+    expected = np.log1p(0.035 / 0.075 * 0.2) * 0.375
+    assert shock.current(counts, means, ["S", "S"], ahead=2)["S"] == pytest.approx(expected)
+    assert CommonShock().current(counts, means, ["S", "S"]) == {"S": 0.0}
+    unseen = shock.current(counts, np.full((2, 2), np.nan), ["S", "T"])
+    assert unseen == {"S": 0.0, "T": 0.0}
 
 
 def _moving_together(jump: tuple[float, ...], seed: int) -> pd.DataFrame:

@@ -20,12 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
-from forecastlib.demand.level import fit_local_level
 from forecastlib.streams import stream
 
-__all__ = ["CommonShock", "shared_level_shift"]
+__all__ = ["CommonShock"]
 
 _KEY = "\x00common"
 
@@ -85,6 +83,56 @@ class CommonShock:
         persistence = float(np.clip(lagged / total, 0.0, 0.95)) if total > 0 else 0.0
         return cls(float(overall), float(service), persistence)
 
+    def current(self, counts: np.ndarray, means: np.ndarray, services: list[str],
+                ahead: int = 6) -> dict[str, float]:
+        """The shared shock's current value per service, filtered from the lines' recent
+        residuals: the log factor to multiply each service's lines' projected rates by.
+
+        The model of :meth:`draw` read backwards: each month the lines' summed starts
+        ``y_t`` over their summed fitted means ``M_t`` give ``z_t = y_t / M_t - 1``, the
+        shock ``x_t`` (an AR(1) of variance ``overall + service`` and autocorrelation
+        ``persistence``) seen with Poisson noise of variance ``1 / M_t``. A Kalman
+        filter gives ``E[x_T | z]``; the shock then decays by ``persistence`` a month, so
+        the returned factor is its mean over the ``ahead`` months to come. Zero where
+        there is no shared variance: lines that do not move together keep their own
+        levels.
+
+        Examples
+        --------
+        Two lines whose last year ran 30% above their fitted means, under a persistent
+        shared shock of variance 0.02: much of the rise is taken, decaying over six months.
+
+        >>> means = np.full((2, 36), 10.0)
+        >>> counts = np.where(np.arange(36) >= 24, 13.0, 10.0) * np.ones((2, 1))
+        >>> shift = CommonShock(0.0, 0.02, 0.9).current(counts, means, ["A", "A"])["A"]
+        >>> bool(0.1 < shift < np.log(1.3))
+        True
+        >>> CommonShock().current(counts, means, ["A", "A"])
+        {'A': 0.0}
+        """
+        counts = np.asarray(counts, dtype=float)
+        means = np.asarray(means, dtype=float)
+        variance, phi = self.overall + self.service, self.persistence
+        groups = np.asarray(services)
+        out = {}
+        for service in dict.fromkeys(services):
+            rows = groups == service
+            seen = np.isfinite(means[rows]) & np.isfinite(counts[rows])
+            total = np.where(seen, means[rows], 0.0).sum(axis=0)
+            observed = np.where(seen, counts[rows], 0.0).sum(axis=0)
+            if variance <= 0 or not (total > 0).any():
+                out[service] = 0.0
+                continue
+            state, spread = 0.0, variance
+            for month in np.flatnonzero(total > 0):
+                state, spread = phi * state, phi**2 * spread + variance * (1 - phi**2)
+                gain = spread / (spread + 1.0 / total[month])
+                state += gain * (observed[month] / total[month] - 1.0 - state)
+                spread *= 1.0 - gain
+            decay = np.mean(phi ** np.arange(1, ahead + 1))
+            out[service] = float(np.log1p(max(state, -0.9)) * decay)
+        return out
+
     @property
     def active(self) -> bool:
         return self.overall > 0 or self.service > 0
@@ -121,44 +169,3 @@ class CommonShock:
         return factors
 
 
-
-def shared_level_shift(total: np.ndarray, scale: np.ndarray, projected: float,
-                       next_scale: float, shared_variance: float) -> float:
-    """How far a service's lines' current level moves toward their sum's (log factor).
-
-    Each line filters its own current level from a few starts a month, a noisy estimate;
-    when lines move together (a shared shock of variance ``shared_variance`` on the log
-    scale, :class:`CommonShock`), the shared movement is better estimated from their
-    summed starts ``total`` (seasonal and exposure ``scale`` per month). The sum's local
-    level (:func:`~forecastlib.demand.level.fit_local_level`) next month, times
-    ``next_scale``, against the ``projected`` sum of the lines' own forecasts for that
-    month, gives the log gap ``g``, known with variance ``v`` (the level is
-    ``Gamma(a, b)``, one month's discount ``w`` on: ``v = trigamma(w a)``). Shrunk by
-    precision,
-
-    .. math:: \\hat c = g\\, \\sigma^2 / (\\sigma^2 + v)
-
-    is the shared movement: every line's rate is multiplied by ``exp(c)``. Nothing moves
-    where the lines do not move together (``sigma^2 = 0``); most of the gap is taken
-    where they do and the sum is well measured.
-
-    Examples
-    --------
-    Twelve a month for four years, then 18 for the last six months, where the lines
-    project 12 in all: with no shared variance nothing moves; with a shared shock of sd
-    0.15, part of the way (the sum's filtered level itself lags the step).
-
-    >>> total = np.r_[np.full(42, 12.0), np.full(6, 18.0)]
-    >>> shared_level_shift(total, np.ones(48), 12.0, 1.0, 0.0)
-    0.0
-    >>> shift = shared_level_shift(total, np.ones(48), 12.0, 1.0, 0.15 ** 2)
-    >>> bool(0.1 < shift < np.log(1.5))
-    True
-    """
-    total = np.asarray(total, dtype=float)
-    if shared_variance <= 0 or projected <= 0 or len(total) < 12 or total.sum() <= 0:
-        return 0.0
-    state, _ = fit_local_level(total, np.asarray(scale, dtype=float))
-    gap = float(np.log(state.mean * next_scale / projected))
-    variance = float(special.polygamma(1, state.discount * state.shape))
-    return gap * shared_variance / (shared_variance + variance)

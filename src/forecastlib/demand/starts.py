@@ -42,7 +42,7 @@ import pandas as pd
 from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
 from forecastlib.demand.level import fit_local_level
 from forecastlib.demand.service_pace import service_discounts, service_seasons
-from forecastlib.demand.shocks import CommonShock, shared_level_shift
+from forecastlib.demand.shocks import CommonShock
 from forecastlib.demand.stacking import Stacker, drift_variance
 from forecastlib.demand.start_candidates import (
     CANDIDATES,
@@ -234,7 +234,7 @@ class StartsModel:
             self._fits[line] = fit
         self._note_caps()
         self.common_ = self._common_shock(counts) if self.common else CommonShock()
-        self._pool_levels(counts, pooled)
+        self._pool_levels(counts)
         self.drift_ = drift_variance([fit.backtest for fit in self._fits.values()
                                       if fit.backtest is not None], self.validation_months)
         self.fits_ = self._summary()
@@ -325,29 +325,22 @@ class StartsModel:
                 means[row, len(self.months_) - len(fit.fitted):] = fit.fitted
         return CommonShock.estimate(values, means, [line[0] for line in self._fits])
 
-    def _pool_levels(self, counts: pd.DataFrame, seasons: dict[str, np.ndarray]) -> None:
-        """Move each service's lines toward their summed starts' current level, by the
-        shared shock's variance (:func:`~forecastlib.demand.shocks.shared_level_shift`)."""
-        self.level_shift_ = {}
-        shared = self.common_.overall + self.common_.service
-        if shared <= 0:
-            return
-        months = self.future_months(1)
-        for service, block in counts.groupby(level=0, sort=False):
-            lines = [line for line in block.index if self._fits[line].shared
-                     and self._fits[line].kind != "zero"]
-            if len(lines) < 2:
-                continue
-            season = seasons.get(service, np.ones(12))
-            projected = sum(float(self._plugin_mean(line, self._fits[line], months)[0])
-                            for line in lines)
-            shift = shared_level_shift(block.loc[lines].sum().to_numpy(dtype=float),
-                                       season[month_index(self.months_.asi8)], projected,
-                                       float(season[month_index(months.asi8)][0]), shared)
-            self.level_shift_[service] = shift
-            for line in lines:
-                for item in self._fits[line].components:
-                    _shift_level(item, shift)
+    def _pool_levels(self, counts: pd.DataFrame) -> None:
+        """Multiply each service's lines by the shared shock's current value, filtered
+        from their recent residuals (:meth:`~forecastlib.demand.shocks.CommonShock.current`):
+        when lines move together, their sum tells the shared movement better than
+        each line's own few starts."""
+        values = counts.to_numpy(dtype=float)
+        means = np.full(values.shape, np.nan)
+        for row, fit in enumerate(self._fits.values()):
+            if fit.fitted is not None and fit.shared and len(fit.fitted) >= 24:
+                means[row, len(self.months_) - len(fit.fitted):] = fit.fitted
+        self.level_shift_ = self.common_.current(values, means,
+                                                 [line[0] for line in self._fits])
+        for line, fit in self._fits.items():
+            if fit.shared:
+                for item in fit.components:
+                    _shift_level(item, self.level_shift_[line[0]])
 
     def _summary(self) -> pd.DataFrame:
         rows = {}
