@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from forecastlib.demand import StartsModel
 from forecastlib.demand.level import LevelState, fit_local_level, step_change
-from forecastlib.demand.shocks import CommonShock
+from forecastlib.demand.shocks import CommonShock, shift_levels
 from forecastlib.demand.stacking import drift_variance, stack_weights
+from forecastlib.demand.start_candidates import CandidateFit
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 
 REGRESSIONS = ("negbin_trend", "negbin", "poisson_trend", "poisson")
@@ -306,6 +307,22 @@ def test_current_common_shock_by_hand():
     assert CommonShock().current(counts, means, ["S", "S"]) == {"S": 0.0}
     unseen = shock.current(counts, np.full((2, 2), np.nan), ["S", "T"])
     assert unseen == {"S": 0.0, "T": 0.0}
+
+
+def test_shift_levels_moves_each_kind_of_candidate_by_the_same_factor():
+    level = CandidateFit("level", level=LevelState(40.0, 4.0, 0.9), shared=True)
+    regression = CandidateFit("poisson", params=np.array([np.log(10.0), 0.1]), shared=True)
+    flat = CandidateFit("pooled", events=30.0, exposure_months=3.0, shared=True)
+    mixture = CandidateFit("stacked", mixture=[level, regression], shared=True)
+    alone = CandidateFit("poisson", params=np.array([np.log(10.0)]))  # takes no shock
+    fits = {("S", "A"): mixture, ("S", "B"): flat, ("S", "C"): alone,
+            ("T", "D"): CandidateFit("zero", shared=True)}
+    shift_levels(fits, {"S": np.log(1.2), "T": 0.5})
+    assert level.level.mean == pytest.approx(12.0) and level.level.shape == 40.0
+    assert np.exp(regression.params[0]) == pytest.approx(12.0)
+    assert regression.params[1] == 0.1
+    assert flat.events / flat.exposure_months == pytest.approx(12.0)
+    assert alone.params[0] == pytest.approx(np.log(10.0))
 
 
 def _moving_together(jump: tuple[float, ...], seed: int) -> pd.DataFrame:

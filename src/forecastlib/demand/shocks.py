@@ -17,13 +17,13 @@ zero: lines that do not move together get no shared shock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from forecastlib.streams import stream
 
-__all__ = ["CommonShock"]
+__all__ = ["CommonShock", "shift_levels"]
 
 _KEY = "\x00common"
 
@@ -169,3 +169,21 @@ class CommonShock:
         return factors
 
 
+
+
+def shift_levels(fits: dict, shifts: dict[str, float]) -> None:
+    """Multiply the projected rate of every shared line's candidates by
+    ``exp(shifts[service])``, their relative uncertainty kept: a regression's intercept,
+    a local level's rate, a flat rate's exposure (``fits``: line -> ``CandidateFit``)."""
+    for (service, _), fit in fits.items():
+        shift = shifts.get(service, 0.0)
+        if not fit.shared or shift == 0.0:
+            continue
+        for item in fit.components:
+            if item.level is not None:
+                item.level = replace(item.level, rate=item.level.rate * np.exp(-shift))
+            elif item.kind == "pooled":
+                item.exposure_months *= np.exp(-shift)
+            elif item.kind != "zero":
+                item.params = item.params.copy()
+                item.params[0] += shift
