@@ -122,6 +122,14 @@ def scan_records(data: bytes) -> Records | None:
     return Records(lines, widths, quoted)
 
 
+def _dtype(distinct: np.ndarray) -> pd.CategoricalDtype:
+    """The categories of distinct cells (factorised, so not checked again if pandas
+    offers a way)."""
+    categories = pd.Index(np.asarray(distinct, dtype=object), dtype=object)
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    return fast(categories, False) if fast is not None else pd.CategoricalDtype(categories)
+
+
 def coded_cells(source: Path | bytes, width: int, encoding: str = "utf-8") -> pd.DataFrame:
     """Parse CSV records into columns ``0..width-1`` of categoricals, a chunk at a time.
 
@@ -151,23 +159,34 @@ def coded_cells(source: Path | bytes, width: int, encoding: str = "utf-8") -> pd
         recoded = np.concatenate([merged[offsets[i]:offsets[i + 1]][c]
                                   for i, c in enumerate(codes)]).astype(np.int32)
         codes.clear()
-        columns[column] = pd.Categorical.from_codes(
-            recoded, categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object),
-            validate=False)
+        columns[column] = pd.Categorical.from_codes(recoded, dtype=_dtype(distinct),
+                                                    validate=False)
     return pd.DataFrame(columns)
 
 
 def blank_records(grid: pd.DataFrame, quoted: np.ndarray) -> np.ndarray:
     """Records whose every cell is empty: only spaces and tabs (any white space, as
-    :meth:`str.strip` sees it, in a record with quotes, read with :mod:`csv` before)."""
-    blank = np.ones(len(grid), dtype=bool)
+    :meth:`str.strip` sees it, in a record with quotes, read with :mod:`csv` before).
+
+    Columns with fewest distinct cells first; each later column looks only at the
+    records still blank, and strips only the cells they use.
+    """
+    plain = np.flatnonzero(~quoted)
     some_quoted = np.flatnonzero(quoted)
-    blank_quoted = np.ones(some_quoted.size, dtype=bool)
-    for column in grid.columns:
-        codes = grid[column].cat.codes.to_numpy()
-        cells = grid[column].cat.categories.to_numpy(dtype=object).astype(_TEXT)
-        blank &= (np.strings.strip(cells, _BLANK) == "")[codes]
-        if some_quoted.size:
-            blank_quoted &= (np.strings.strip(cells) == "")[codes[some_quoted]]
-    blank[some_quoted] = blank_quoted
+    order = sorted(grid.columns, key=lambda c: len(grid[c].cat.categories))
+    for rows, chars in ((plain, _BLANK), (some_quoted, None)):
+        for column in order:
+            if rows.size == 0:
+                break
+            used, inverse = np.unique(grid[column].cat.codes.to_numpy()[rows],
+                                      return_inverse=True)
+            cells = grid[column].cat.categories.to_numpy(dtype=object)[used].astype(_TEXT)
+            rows = rows[(np.strings.strip(cells, chars) == "")[inverse]]
+        if chars is None:
+            some_quoted = rows
+        else:
+            plain = rows
+    blank = np.zeros(len(grid), dtype=bool)
+    blank[plain] = True
+    blank[some_quoted] = True
     return blank

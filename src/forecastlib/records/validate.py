@@ -96,9 +96,9 @@ class _Collector:
         return sorted(self.problems, key=lambda p: p.row if p.row is not None else 1 << 62)
 
 
-def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """Factorise a column: row codes, its distinct cells (when all are ``str``), and
-    those cells as text with surrounding spaces removed.
+def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Factorise a column: row codes, its distinct cells (when all are ``str``), those
+    cells as text, and as text with surrounding spaces removed.
 
     Parsing works on the distinct cells and is mapped back through the codes, so a
     column of a million rows with a few thousand distinct dates parses a few thousand.
@@ -112,23 +112,22 @@ def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None, np.ndarray
         codes, given = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=False)
         distinct = np.asarray(given, dtype=object).astype(str).astype(_TEXT)
         uniques = None
-    return codes, uniques, np.strings.strip(distinct)
+    return codes, uniques, distinct, np.strings.strip(distinct)
 
 
-def _as_given(uniques: np.ndarray | None, stripped: np.ndarray) -> np.ndarray:
+def _as_given(uniques: np.ndarray | None, distinct: np.ndarray,
+              stripped: np.ndarray) -> np.ndarray:
     """The stripped cells as Python strings, reusing the given ones left unchanged."""
     if uniques is None:
         return stripped.astype(object)
     values = uniques.copy()
-    changed = np.flatnonzero(np.strings.str_len(stripped)
-                             != np.strings.str_len(uniques.astype(str).astype(_TEXT))
-                             ) if uniques.size else np.zeros(0, dtype=np.int64)
+    changed = np.flatnonzero(np.strings.str_len(stripped) != np.strings.str_len(distinct))
     values[changed] = stripped[changed].astype(object)
     return values
 
 
 def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Series:
-    codes, uniques, cells = _cells(column)
+    codes, uniques, distinct, cells = _cells(column)
     empty = cells == ""
     present = ~empty
     stripped = cells
@@ -150,7 +149,8 @@ def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Se
                 known |= cells == choice
             report(present & ~known, spec.expected())
         default = spec.default if spec.default is not None else ""
-        values = cells.astype(object) if spec.kind == "choice" else _as_given(uniques, cells)
+        values = (cells.astype(object) if spec.kind == "choice"
+                  else _as_given(uniques, distinct, cells))
         values[empty] = default
         return pd.Series(values[codes], index=column.index, dtype=str)
     if spec.kind == "date":
