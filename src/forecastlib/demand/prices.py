@@ -36,7 +36,7 @@ from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
-from forecastlib.demand.history import line_starts
+from forecastlib.demand.history import SpellHistory, line_starts
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -155,11 +155,15 @@ class PriceModel:
         return (f"PriceModel(window_years={self.window_years}, inflation={self.inflation!r}, "
                 f"jitter={self.jitter}, draws={self.draws}, market={self.market}{fitted})")
 
-    def fit(self, placements: pd.DataFrame, as_at: object) -> PriceModel:
-        """Build each line's price pool; returns ``self``."""
+    def fit(self, placements: pd.DataFrame, as_at: object,
+            history: SpellHistory | None = None) -> PriceModel:
+        """Build each line's price pool; returns ``self``.
+
+        ``history``: the record's segments built once (:class:`SpellHistory`)."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        spell_table = line_starts(placements)
-        first = placements.iloc[_first_rows(placements, spell_table)].copy()
+        spell_table = line_starts(placements, history=history)
+        first = placements.iloc[_first_rows(placements, spell_table["first_row"].to_numpy())
+                                ].copy()
         first["weekly_cost"] = price_terms(first).weekly_cost
         first["years_before"] = (
             (self.as_at_ - first["start_date"].to_numpy(dtype="datetime64[D]")).astype(int)
@@ -310,14 +314,26 @@ class PriceModel:
         return picked
 
 
-def _first_rows(placements: pd.DataFrame, spell_table: pd.DataFrame) -> np.ndarray:
-    """Row position of the first episode of each spell (the price it started at)."""
-    starts = placements["start_date"].to_numpy(dtype="datetime64[D]")
-    key = pd.MultiIndex.from_frame(placements[[*LINE_KEYS, "client_id"]].assign(start=starts))
-    wanted = pd.MultiIndex.from_frame(spell_table[[*LINE_KEYS, "client_id"]].assign(
-        start=spell_table["start_date"].to_numpy(dtype="datetime64[D]")))
-    # Two episodes of one client starting on the same day in one line: the spell's
-    # first row is the earlier in the file (the order spells() keeps).
-    unique = np.flatnonzero(~key.duplicated())
-    positions = key[unique].get_indexer(wanted)
-    return unique[positions[positions >= 0]]
+def _row_keys(placements: pd.DataFrame) -> np.ndarray:
+    """One integer per row for its (service, category, client_id, start day): equal
+    integers for equal keys, each column factorised once (hashing, no sort)."""
+    key = np.zeros(len(placements), dtype=np.int64)
+    columns = [placements[c].to_numpy() for c in (*LINE_KEYS, "client_id")]
+    columns.append(placements["start_date"].to_numpy(dtype="datetime64[D]").view(np.int64))
+    for values in columns:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        key = pd.factorize(key * len(uniques) + codes)[0].astype(np.int64)
+    return key
+
+
+def _first_rows(placements: pd.DataFrame, start_rows: np.ndarray) -> np.ndarray:
+    """Row position of the first episode of each start (the price it started at).
+
+    ``start_rows`` are the starts' first episodes (:func:`line_starts`'s ``first_row``);
+    two episodes of one client starting on the same day in one line are one start, and
+    its first row is the earlier in the file (the order :func:`spells` keeps).
+    """
+    key = _row_keys(placements)
+    first = np.empty(int(key.max()) + 1 if key.size else 0, dtype=np.int64)
+    first[key[::-1]] = np.arange(key.size - 1, -1, -1)  # the last write is the first row
+    return first[key[np.asarray(start_rows, dtype=np.int64)]]
