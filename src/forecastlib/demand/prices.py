@@ -217,8 +217,10 @@ class PriceModel:
         if self.inflation is not None:
             return {s: float(self.inflation) for s in services}, dict.fromkeys(services, 0.0)
         rates, errors = {}, {}
+        priced = started[started["weekly_cost"] > 0]
+        blocks = dict(list(priced.groupby("service", sort=False)))  # one pass, rows in order
         for service in services:
-            block = started[(started["service"] == service) & (started["weekly_cost"] > 0)]
+            block = blocks.get(service, priced.iloc[:0])
             if len(block) < 20 or block["years_before"].std() == 0:
                 rates[service], errors[service] = 0.0, _DEFAULT_INFLATION_SE
                 continue
