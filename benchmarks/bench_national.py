@@ -63,6 +63,9 @@ def beside_baseline(step: str, seconds: float, copies: int, simulations: int) ->
     """``(baseline ...)`` for a step: the full-size figure, scaled linearly in rows (and
     in simulations for the simulation) when this run is of another size."""
     base, peak = BASELINE[step]
+    if step == "end to end" and simulations != BASELINE["simulations"]:
+        return f"(baseline {base:,.1f} s and {peak:.2f} GB at {BASELINE['simulations']:,} " \
+               f"simulations, {BASELINE['copies']} copies: not comparable)"
     scale = copies / BASELINE["copies"]
     if step in ("simulate", "bare kernel float32"):
         scale *= simulations / BASELINE["simulations"]

@@ -162,8 +162,9 @@ class PriceModel:
         ``history``: the record's segments built once (:class:`SpellHistory`)."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
         spell_table = line_starts(placements, history=history)
-        first = placements.iloc[_first_rows(placements, spell_table["first_row"].to_numpy())
-                                ].copy()
+        columns = [*LINE_KEYS, "start_date", *_RECORD_COLUMNS]  # what the pools need
+        first = placements[columns].iloc[
+            _first_rows(placements, spell_table["first_row"].to_numpy())].copy()
         first["weekly_cost"] = price_terms(first).weekly_cost
         first["years_before"] = (
             (self.as_at_ - first["start_date"].to_numpy(dtype="datetime64[D]")).astype(int)
@@ -176,8 +177,7 @@ class PriceModel:
         self.inflation_se_ = {**{service: 0.02 for service in later}, **inflation_se}
         level_at = self._market(started)
         self.pools_, self.pool_years_, rows = {}, {}, {}
-        open_now = placements[placements["end_date"].isna()
-                              | (placements["end_date"] >= pd.Timestamp(self.as_at_))]
+        open_now = _OpenByLine(placements, self.as_at_, columns)
         for line, block in first.groupby(LINE_KEYS, sort=True):
             recent = block[(block["years_before"] >= 0)
                            & (block["years_before"] <= self.window_years)]
@@ -185,8 +185,7 @@ class PriceModel:
             if len(recent) < self.min_records:
                 recent, source = block[block["years_before"] >= 0], "all starts"
             if len(recent) < self.min_records:
-                current = open_now[(open_now["service"] == line[0])
-                                   & (open_now["category"] == line[1])].copy()
+                current = open_now.of(line)
                 if len(current) > len(recent):
                     current["years_before"] = 0.0
                     recent, source = current, "open placements"
@@ -217,7 +216,8 @@ class PriceModel:
         if self.inflation is not None:
             return {s: float(self.inflation) for s in services}, dict.fromkeys(services, 0.0)
         rates, errors = {}, {}
-        priced = started[started["weekly_cost"] > 0]
+        needed = started[["service", "category", "weekly_cost", "years_before"]]
+        priced = needed[needed["weekly_cost"] > 0]
         blocks = dict(list(priced.groupby("service", sort=False)))  # one pass, rows in order
         for service in services:
             block = blocks.get(service, priced.iloc[:0])
@@ -237,7 +237,8 @@ class PriceModel:
         self.market_ = {"level": 0.0, "variance_now": 0.0, "variance_per_year": 0.0,
                         "quarters": 0, "noise_variance": 0.0}
         self.index_ = pd.DataFrame(columns=["years_before", "index", "records", "level"])
-        priced = started[started["weekly_cost"] > 0]
+        needed = started[[*LINE_KEYS, "weekly_cost", "years_before"]]
+        priced = needed[needed["weekly_cost"] > 0]
         if not self.market or priced.empty:
             return lambda years: np.ones(len(years))
         growth = np.log1p(priced["service"].map(self.inflation_).to_numpy(dtype=float))
@@ -314,6 +315,26 @@ class PriceModel:
         picked["unit_cost"] = picked["unit_cost"].to_numpy() * factor
         picked["income_per_week"] = picked["income_per_week"].to_numpy() * factor
         return picked
+
+
+class _OpenByLine:
+    """The placements open at ``as_at``, by line: grouped once, when first asked for."""
+
+    def __init__(self, placements: pd.DataFrame, as_at: np.datetime64, columns: list[str]):
+        self.placements, self.as_at, self.columns = placements, as_at, columns
+        self.rows: dict | None = None
+
+    def of(self, line: tuple[str, str]) -> pd.DataFrame:
+        """The open placements of ``line``, in the record's order (a copy)."""
+        if self.rows is None:
+            end = self.placements["end_date"]
+            is_open = (end.isna() | (end >= pd.Timestamp(self.as_at))).to_numpy(dtype=bool)
+            positions = np.flatnonzero(is_open)
+            keys = self.placements[LINE_KEYS].iloc[positions]
+            self.rows = {key: positions[rows] for key, rows in
+                         keys.groupby(LINE_KEYS, sort=False).indices.items()}
+        rows = self.rows.get(line, np.zeros(0, dtype=np.int64))
+        return self.placements[self.columns].iloc[rows].copy()
 
 
 def _row_keys(placements: pd.DataFrame) -> np.ndarray:

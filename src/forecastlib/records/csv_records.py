@@ -178,10 +178,13 @@ def blank_records(grid: pd.DataFrame, quoted: np.ndarray) -> np.ndarray:
         for column in order:
             if rows.size == 0:
                 break
-            used, inverse = np.unique(grid[column].cat.codes.to_numpy()[rows],
-                                      return_inverse=True)
-            cells = grid[column].cat.categories.to_numpy(dtype=object)[used].astype(_TEXT)
-            rows = rows[(np.strings.strip(cells, chars) == "")[inverse]]
+            codes = grid[column].cat.codes.to_numpy()[rows]
+            categories = grid[column].cat.categories.to_numpy(dtype=object)
+            if categories.size > rows.size:  # strip only the cells these rows use
+                used, codes = np.unique(codes, return_inverse=True)
+                categories = categories[used]
+            empty = np.strings.strip(categories.astype(_TEXT), chars) == ""
+            rows = rows[empty[codes]]
         if chars is None:
             some_quoted = rows
         else:
