@@ -90,8 +90,11 @@ def _commas(view: np.ndarray, ends: np.ndarray, quotes: np.ndarray) -> np.ndarra
     for start in range(0, view.size, WINDOW):
         window = view[start:start + WINDOW]
         found = np.flatnonzero(window == _COMMA) + start
-        if quotes.size:  # a comma after an odd number of quotes is text
-            found = found[np.searchsorted(quotes, found) % 2 == 0]
+        if quotes.size:  # a comma between an opening quote and its closing one is text
+            depth = (np.bincount(np.searchsorted(found, quotes[0::2]), minlength=found.size + 1)
+                     - np.bincount(np.searchsorted(found, quotes[1::2]),
+                                   minlength=found.size + 1))
+            found = found[np.cumsum(depth)[:-1] == 0]
         first = np.searchsorted(ends, start)
         last = np.searchsorted(ends, start + window.size)
         below[first:last] += np.searchsorted(found, ends[first:last])
