@@ -176,6 +176,7 @@ class PriceModel:
         self.inflation_ = {**later, **inflation}
         self.inflation_se_ = {**{service: 0.02 for service in later}, **inflation_se}
         level_at = self._market(started)
+        del started  # the line loop below copies blocks of `first`: free this one first
         self.pools_, self.pool_years_, rows = {}, {}, {}
         open_now = _OpenByLine(placements, self.as_at_, columns)
         for line, block in first.groupby(LINE_KEYS, sort=True):
@@ -224,8 +225,12 @@ class PriceModel:
             if len(block) < 20 or block["years_before"].std() == 0:
                 rates[service], errors[service] = 0.0, _DEFAULT_INFLATION_SE
                 continue
-            lines = pd.get_dummies(block["category"], dtype=float)
-            design = np.column_stack([-block["years_before"].to_numpy(), lines.to_numpy()])
+            # the trend, then one indicator column per line (sorted, as get_dummies makes
+            # them), written into one array: no frame of dummies, no second copy
+            codes, names = pd.factorize(block["category"], sort=True)
+            design = np.zeros((len(block), 1 + len(names)))
+            design[:, 0] = -block["years_before"].to_numpy()
+            design[np.arange(len(block)), 1 + codes] = 1.0
             fitted = OLS(np.log(block["weekly_cost"].to_numpy()), design).fit()
             rates[service] = float(np.clip(np.expm1(fitted.params[0]), *_INFLATION_BOUNDS))
             errors[service] = float(fitted.bse[0]) if np.isfinite(fitted.bse[0]) else (
