@@ -169,7 +169,8 @@ class PriceModel:
         first["years_before"] = (
             (self.as_at_ - first["start_date"].to_numpy(dtype="datetime64[D]")).astype(int)
             / 365.25)
-        started = first[first["years_before"] >= 0]
+        started = first.loc[first["years_before"].to_numpy() >= 0,  # what the trend and
+                            [*LINE_KEYS, "weekly_cost", "years_before"]]  # index use
         inflation, inflation_se = self._inflation(started)
         # A service whose placements all start after as_at has no trend to learn.
         later = dict.fromkeys(first["service"].unique().tolist(), 0.0)
