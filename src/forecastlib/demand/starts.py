@@ -40,7 +40,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
+from forecastlib.demand.history import (
+    SpellHistory,
+    default_history_start,
+    line_starts,
+    monthly_starts,
+)
 from forecastlib.demand.level import fit_local_level
 from forecastlib.demand.service_pace import service_discounts, service_seasons
 from forecastlib.demand.shocks import CommonShock, shift_levels
@@ -170,15 +175,17 @@ class StartsModel:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, placements: pd.DataFrame, as_at: object,
-            exposure: pd.DataFrame | None = None) -> StartsModel:
+            exposure: pd.DataFrame | None = None,
+            history: SpellHistory | None = None) -> StartsModel:
         """Fit every line from the spells in ``placements``; returns ``self``.
 
         ``exposure``, if given, is indexed like :attr:`counts_` (lines x months, and
         may run beyond the data to give future exposure) or by service only.
+        ``history``: the record's segments built once (:class:`SpellHistory`).
         """
         history_start = (default_history_start(placements) if self.history_start is None
                          else self.history_start)
-        spell_table = line_starts(placements)
+        spell_table = line_starts(placements, history=history)
         counts = monthly_starts(spell_table, as_at, history_start)
         bulk = bulk_loads(spell_table, counts.columns, self.bulk_min, self.bulk_ratio)
         return self._fit_table(counts, exposure, bulk)

@@ -48,7 +48,12 @@ from scipy import optimize, stats
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.tools.numdiff import approx_hess3
 
-from forecastlib.demand.history import durations, resolve_history_start, segments
+from forecastlib.demand.history import (
+    SpellHistory,
+    durations,
+    resolve_history_start,
+    segments,
+)
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.demand.stay_likelihood import StayLikelihood
 from forecastlib.lines import LINE_KEYS
@@ -349,15 +354,19 @@ class LengthOfStayModel:
         return (f"LengthOfStayModel(families={self.families}, min_events={self.min_events}, "
                 f"draws={self.draws}, pooling={self.pooling}{fitted})")
 
-    def fit(self, placements: pd.DataFrame, as_at: object) -> LengthOfStayModel:
-        """Fit every line of ``placements`` as at ``as_at``; returns ``self``."""
+    def fit(self, placements: pd.DataFrame, as_at: object,
+            history: SpellHistory | None = None) -> LengthOfStayModel:
+        """Fit every line of ``placements`` as at ``as_at``; returns ``self``.
+
+        ``history``: the record's segments built once (:class:`SpellHistory`)."""
         unknown = set(self.families) - set(FAMILIES)
         if unknown:
             raise ValueError(f"unknown families {sorted(unknown)}; choose from {list(FAMILIES)}")
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
         self.history_start_ = resolve_history_start(placements, self.as_at_,
                                                     self.history_start)
-        table = durations(censor_capped_ends(segments(placements), placements),
+        table = durations(censor_capped_ends(segments(placements, history=history),
+                                             placements),
                           self.as_at_, self.history_start_)
         # A line whose spells all start after as_at borrows its service's (or the
         # record's) fit, so its future placements can be costed from their start.
