@@ -175,8 +175,7 @@ def test_an_end_at_the_18th_birthday_is_censored_not_an_end():
 
 
 def test_capped_ends_leave_open_moved_and_uncapped_segments_alone():
-    from forecastlib.demand.history import segments
-    from forecastlib.demand.survival import censor_capped_ends
+    from forecastlib.demand.history import censor_capped_ends, segments
 
     book = _capped_book([None, None, "2017-10-22", "2017-10-31"])
     marked = censor_capped_ends(segments(book), book)

@@ -50,6 +50,7 @@ from statsmodels.tools.numdiff import approx_hess3
 
 from forecastlib.demand.history import (
     SpellHistory,
+    censor_capped_ends,
     durations,
     resolve_history_start,
     segments,
@@ -215,49 +216,6 @@ def _heterogeneity(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.
         spread = float(np.mean((own - prior) ** 2) - np.mean(var))
         tau[p] = float(np.clip(np.sqrt(max(spread, 0.0)), floor, 3.0))
     return tau
-
-
-#: Days before its cap (``latest_end_date``, an 18th birthday) within which an end is
-#: taken to be the cap's doing: returns record the end on, or a few days before, it.
-CAP_WINDOW_DAYS = 14
-
-
-def censor_capped_ends(table: pd.DataFrame, placements: pd.DataFrame,
-                       window: int = CAP_WINDOW_DAYS) -> pd.DataFrame:
-    """Segments ending at their cap (an 18th birthday), marked censored there.
-
-    The cap is a known end the simulation applies to each open placement
-    (``latest_end_date``), so the stay model must learn the hazard of the *other*
-    ends: an end within ``window`` days before the segment's ``latest_end_date`` is a
-    competing risk already accounted for, and counted as censoring (``moved`` set, as
-    :func:`~forecastlib.demand.history.durations` censors moves). Counting it as an end
-    would raise every child's hazard by the share of care leavers ageing out and
-    shorten the stays of the younger children, whom the cap does not reach this year.
-    Without a ``latest_end_date`` column the table is returned unchanged.
-
-    Examples
-    --------
-    >>> book = pd.DataFrame({"service": ["S"] * 2, "category": ["X"] * 2,
-    ...     "client_id": ["a", "b"],
-    ...     "start_date": pd.to_datetime(["2017-01-01", "2017-01-01"]),
-    ...     "end_date": pd.to_datetime(["2018-05-26", "2018-01-31"]),
-    ...     "latest_end_date": pd.to_datetime(["2018-05-31", "2020-01-01"])})
-    >>> censor_capped_ends(segments(book), book)["moved"].tolist()
-    [True, False]
-    """
-    if "latest_end_date" not in placements or table.empty:
-        return table
-    cap = placements["latest_end_date"].to_numpy(dtype="datetime64[D]")[
-        table["first_row"].to_numpy()]
-    end = table["end_date"].to_numpy(dtype="datetime64[D]")
-    with np.errstate(invalid="ignore"):
-        before = (cap - end).astype("int64")
-    capped = ~np.isnat(cap) & ~np.isnat(end) & (before >= 0) & (before <= window)
-    if not capped.any():
-        return table
-    table = table.copy()
-    table["moved"] = table["moved"].to_numpy(dtype=bool) | capped
-    return table
 
 
 def _kaplan_meier(frame: pd.DataFrame, level: float) -> pd.DataFrame:
