@@ -18,8 +18,13 @@ placement-simulations, in float64 and float32. The ratio printed is end-to-end t
 over the **float32** kernel (the cheaper one, so the stricter ratio). Targets: within
 2x the kernel and under 3 GB (aim: 1x and 2 GB).
 
+Each figure is printed beside the previous measured one (:data:`BASELINE`, the full size
+before issue 12's bounded-memory reader; scaled linearly in rows and simulations for
+other sizes, so only a rough guide there: compare two trees in one session instead, by
+running the script with ``PYTHONPATH`` set to each in turn).
+
 Run: ``nice -n 10 python benchmarks/bench_national.py [--copies 180] [--simulations 10000]``
-(develop with ``--copies 18 --simulations 1000``).
+(develop with ``--copies 18 --simulations 200``).
 """
 
 from __future__ import annotations
@@ -43,6 +48,33 @@ from forecastlib.simulation import DemandModels
 
 #: Cells drawn at once by the bare kernel (64 MB of float64).
 CHUNK = 1 << 23
+
+#: The previous measured figures, printed beside each new one: full size (180 copies,
+#: 4,931,820 rows; 1,011,420 open x 10,000 simulations), quiet machine, main on
+#: 2026-12-01 before the bounded-memory reader and the shared spell history (seconds, GB;
+#: the read's peak was measured alone, building the record in a child process).
+BASELINE = {"copies": 180, "simulations": 10_000,
+            "read + validate": (130.1, 9.49), "fit": (143.2, None),
+            "simulate": (759.5, None), "report (JSON)": (0.0, None),
+            "end to end": (1032.9, 9.52), "bare kernel float32": (43.9, None)}
+
+
+def beside_baseline(step: str, seconds: float, copies: int, simulations: int) -> str:
+    """``(baseline ...)`` for a step: the full-size figure, scaled linearly in rows (and
+    in simulations for the simulation) when this run is of another size."""
+    base, peak = BASELINE[step]
+    if step == "end to end" and simulations != BASELINE["simulations"]:
+        return f"(baseline {base:,.1f} s and {peak:.2f} GB at {BASELINE['simulations']:,} " \
+               f"simulations, {BASELINE['copies']} copies: not comparable)"
+    scale = copies / BASELINE["copies"]
+    if step in ("simulate", "bare kernel float32"):
+        scale *= simulations / BASELINE["simulations"]
+    exact = scale == 1
+    shown = base * scale
+    ratio = f", {base * scale / seconds:.1f}x" if seconds > 0 and shown > 0 else ""
+    memory = f", {peak:.2f} GB" if peak is not None and exact else ""
+    label = "baseline" if exact else f"baseline scaled x{scale:.3g}"
+    return f"({label} {shown:,.1f} s{memory}{ratio})"
 
 
 def write_record(copies: int, folder: str) -> tuple[int, float, object]:
@@ -80,6 +112,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
+    def show(step: str, seconds: float, note: str = "") -> None:
+        print(f"{step:16s} {seconds:8.1f} s   peak RSS {peak_rss_gb():.2f} GB   "
+              f"{beside_baseline(step, seconds, args.copies, args.simulations)} {note}",
+              flush=True)
+
     with tempfile.TemporaryDirectory() as folder:
         paths = {name: Path(folder) / f"{name}.csv" for name in ("placements", "budget",
                                                                    "actuals")}
@@ -96,26 +133,23 @@ def main() -> None:
         budget = read_budget(paths["budget"])
         actuals = read_actuals(paths["actuals"])
         steps["read + validate"] = time.perf_counter() - clock
-        print(f"read + validate  {steps['read + validate']:8.1f} s   peak RSS "
-              f"{peak_rss_gb():.2f} GB", flush=True)
+        show("read + validate", steps["read + validate"])
 
     clock = time.perf_counter()
     models = DemandModels.fit(placements, as_at)
     steps["fit"] = time.perf_counter() - clock
-    print(f"fit              {steps['fit']:8.1f} s   peak RSS {peak_rss_gb():.2f} GB", flush=True)
+    show("fit", steps["fit"])
 
     clock = time.perf_counter()
     result = forecast_outturn(placements, budget, as_at, actuals=actuals, models=models,
                               simulations=args.simulations, seed=args.seed)
     steps["simulate"] = time.perf_counter() - clock
-    print(f"simulate         {steps['simulate']:8.1f} s   peak RSS {peak_rss_gb():.2f} GB",
-          flush=True)
+    show("simulate", steps["simulate"])
 
     clock = time.perf_counter()
     text = json.dumps(result_to_json_dict(result))
-    steps["report"] = time.perf_counter() - clock
-    print(f"report (JSON)    {steps['report']:8.1f} s   peak RSS {peak_rss_gb():.2f} GB "
-          f"({len(text):,} characters)", flush=True)
+    steps["report (JSON)"] = time.perf_counter() - clock
+    show("report (JSON)", steps["report (JSON)"], f"({len(text):,} characters)")
     total = sum(steps.values())
     peak = peak_rss_gb()
     ended = placements["end_date"].isna() | (placements["end_date"] > pd.Timestamp(as_at))
@@ -128,10 +162,14 @@ def main() -> None:
     kernel32 = bare_kernel(open_count, args.simulations, np.float32)
     print(f"\nopen placements {open_count:,} x {args.simulations:,} simulations = "
           f"{draws:.2e} placement-simulations")
-    print(f"bare kernel float64 {kernel64:8.1f} s   float32 {kernel32:8.1f} s")
+    print(f"bare kernel float64 {kernel64:8.1f} s   float32 {kernel32:8.1f} s   "
+          f"{beside_baseline('bare kernel float32', kernel32, args.copies, args.simulations)}")
     print(f"end to end          {total:8.1f} s   ratio to the float32 kernel "
-          f"{total / kernel32:.2f} (target <= 2, aim 1); to float64 {total / kernel64:.2f}")
-    print(f"peak RSS            {peak:8.2f} GB  (target < 3, aim 2)")
+          f"{total / kernel32:.2f} (target <= 2, aim 1); to float64 {total / kernel64:.2f}   "
+          f"{beside_baseline('end to end', total, args.copies, args.simulations)}")
+    baseline_ratio = BASELINE["end to end"][0] / BASELINE["bare kernel float32"][0]
+    print(f"peak RSS            {peak:8.2f} GB  (target < 3, aim 2; baseline "
+          f"{BASELINE['end to end'][1]:.2f} GB at full size, ratio {baseline_ratio:.1f})")
 
 
 if __name__ == "__main__":

@@ -111,10 +111,14 @@ def main() -> None:
     print(table.to_string(float_format=lambda v: f"{v:.2f}"))
     lines = study[study["line"] != "Total"]
     totals = study[study["line"] == "Total"]
+    shifted = lines[lines["shifted"]]
+    shifted_text = (f", shifted lines {shifted['covered'].mean():.1%} (oracle "
+                    f"{shifted['oracle_covered'].mean():.1%})" if len(shifted) else "")
     print(f"\nall kinds: lines {lines['covered'].mean():.1%} (oracle "
           f"{lines['oracle_covered'].mean():.1%}), totals {totals['covered'].mean():.1%} "
-          f"(oracle {totals['oracle_covered'].mean():.1%}); line error vs oracle "
-          f"{lines['error'].mean() / lines['oracle_error'].mean():.3f}; "
+          f"(oracle {totals['oracle_covered'].mean():.1%}){shifted_text}; line error vs "
+          f"oracle {lines['error'].mean() / lines['oracle_error'].mean():.3f}, totals' "
+          f"{totals['error'].mean() / totals['oracle_error'].mean():.3f}; "
           f"{time.perf_counter() - started:.0f} s")
 
 

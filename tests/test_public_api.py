@@ -25,7 +25,7 @@ PUBLIC = {
     "FAMILIES", "LengthOfStayModel", "PooledGrowthModel", "PriceModel", "ProjectionWarning",
     "StartsModel",
     "cross_validation", "default_history_start", "durations", "evaluate", "monthly_starts",
-    "project_series", "spells", "episode_spells", "segments", "MoveModel",
+    "project_series", "spells", "episode_spells", "segments", "MoveModel", "SpellHistory",
     "line_starts", "StayDraws",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",

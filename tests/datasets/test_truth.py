@@ -56,12 +56,16 @@ def test_coverage_table_scores_lines_totals_and_shifted_lines():
     for kind, covered in [("tidy", [True, False, True]), ("shift", [True, True, False])]:
         for k, line in enumerate(["A", "B", "Total"]):
             rows.append({"kind": kind, "line": line, "shifted": kind == "shift" and k == 0,
-                         "covered": covered[k], "oracle_covered": True,
+                         "covered": covered[k],
+                         "oracle_covered": not (kind == "shift" and k == 0),
                          "error": 2.0 * (k + 1), "oracle_error": 1.0 * (k + 1)})
     table = coverage_table(pd.DataFrame(rows))
     assert table.loc["tidy", "lines_covered"] == 0.5
     assert table.loc["tidy", "totals_covered"] == 1.0
     assert table.loc["shift", "totals_covered"] == 0.0
     assert table.loc["shift", "shifted_covered"] == 1.0
+    assert table.loc["shift", "oracle_shifted_covered"] == 0.0
+    assert table.loc["shift", "oracle_lines_covered"] == 0.5
+    assert np.isnan(table.loc["tidy", "oracle_shifted_covered"])
     assert table.loc["tidy", "error_vs_oracle"] == pytest.approx(2.0)
     assert np.isnan(table.loc["tidy", "shifted_covered"])

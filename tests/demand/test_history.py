@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from builders import book
 
 from forecastlib.demand import (
@@ -126,3 +127,72 @@ def test_a_second_package_beside_the_first_is_a_start_in_its_line_and_a_move_is_
         ("A", "1:1"), ("A", "Residential homes"), ("B", "Residential homes")]
     add_on = segments(placements).set_index(["client_id", "category"]).loc[("A", "1:1")]
     assert add_on["spell_start"] == pd.Timestamp("2016-01-01") and not add_on["moved"]
+
+
+def test_spell_history_is_built_once_and_gives_the_same_tables(sample):
+    from forecastlib.demand import SpellHistory
+
+    placements = sample.placements
+    history = SpellHistory.build(placements)
+    pd.testing.assert_frame_equal(history.segments, segments(placements), check_exact=True)
+    pd.testing.assert_frame_equal(history.episodes, episode_spells(placements),
+                                  check_exact=True)
+    shared = line_starts(placements, history=history)
+    pd.testing.assert_frame_equal(shared, line_starts(placements), check_exact=True)
+    shared["category"] = "changed"  # a fit's own copy: the shared table is untouched
+    assert (history.segments["category"] != "changed").all()
+    assert "segments=" in repr(history)
+
+
+def test_spell_history_of_another_record_is_refused(sample):
+    from forecastlib.demand import SpellHistory
+
+    history = SpellHistory.build(sample.placements)
+    with pytest.raises(ValueError, match="another record"):
+        segments(sample.placements.copy(), history=history)
+    with pytest.raises(ValueError, match="gap_days"):
+        segments(sample.placements, gap_days=3, history=history)
+
+
+def test_spell_history_of_an_empty_and_a_one_episode_record():
+    from forecastlib.demand import SpellHistory
+
+    one = book({"client_id": "A", "start_date": "2016-01-01", "unit_cost": 100})
+    history = SpellHistory.build(one)
+    assert len(history.segments) == 1 and history.segments["first_row"].tolist() == [0]
+    empty = one.iloc[:0]
+    assert SpellHistory.build(empty).segments.empty
+
+
+def test_fits_given_the_shared_history_learn_exactly_the_same(sample):
+    """Stays, moves and prices fitted from one shared SpellHistory equal their own."""
+    from forecastlib.demand import LengthOfStayModel, MoveModel, PriceModel, SpellHistory
+
+    lines = sample.placements["service"].isin(["LAC Placements", "Older People"])
+    placements = sample.placements[lines].reset_index(drop=True)
+    history = SpellHistory.build(placements)
+    for make in (lambda: LengthOfStayModel(draws=0), MoveModel, lambda: PriceModel(draws=0)):
+        alone = make().fit(placements, sample.as_at)
+        shared = make().fit(placements, sample.as_at, history=history)
+        for name, value in vars(alone).items():
+            if name.endswith("_"):
+                _assert_same(value, getattr(shared, name), name)
+
+
+def _assert_same(a, b, name):
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(a, b, check_exact=True)
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), name
+        for key in a:
+            _assert_same(a[key], b[key], f"{name}[{key!r}]")
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), name
+    elif hasattr(a, "__dict__"):
+        _assert_same(vars(a), vars(b), name)
+    else:
+        assert a == b, name

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import book
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecastlib.demand import PriceModel
 
@@ -83,3 +85,50 @@ def test_inflation_has_a_standard_error_and_pools_bootstrap_reproducibly(sample)
     assert PriceModel(draws=0).fit(sample.placements, sample.as_at).bootstrap(line, 4) is None
     given = PriceModel(inflation=0.03).fit(sample.placements, sample.as_at)
     assert set(given.inflation_se_.values()) == {0.0}
+
+
+def _first_rows_by_multiindex(placements, spell_table):
+    """The price fit's first rows as found before (a MultiIndex of the string keys)."""
+    starts = placements["start_date"].to_numpy(dtype="datetime64[D]")
+    key = pd.MultiIndex.from_frame(placements[["service", "category", "client_id"]].assign(
+        start=starts))
+    wanted = pd.MultiIndex.from_frame(spell_table[["service", "category", "client_id"]].assign(
+        start=spell_table["start_date"].to_numpy(dtype="datetime64[D]")))
+    unique = np.flatnonzero(~key.duplicated())
+    positions = key[unique].get_indexer(wanted)
+    return unique[positions[positions >= 0]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["S", "T"]), st.sampled_from(["X", "Y"]),
+                          st.sampled_from(["a", "b", "c"]), st.integers(0, 6),
+                          st.one_of(st.none(), st.integers(0, 6))),
+                min_size=1, max_size=25))
+def test_first_rows_from_integer_keys_match_the_string_keys(rows):
+    """Same rows, same order, ties on one day included (the earlier in the file)."""
+    from forecastlib.demand.history import line_starts
+    from forecastlib.demand.prices import _first_rows
+
+    day = np.datetime64("2017-01-01")
+    placements = pd.DataFrame({
+        "service": [r[0] for r in rows], "category": [r[1] for r in rows],
+        "client_id": [r[2] for r in rows],
+        "start_date": pd.to_datetime([day + r[3] for r in rows]),
+        "end_date": pd.to_datetime([None if r[4] is None else day + r[3] + r[4]
+                                    for r in rows]),
+    })
+    table = line_starts(placements)
+    np.testing.assert_array_equal(_first_rows(placements, table["first_row"].to_numpy()),
+                                  _first_rows_by_multiindex(placements, table))
+
+
+def test_price_fit_with_a_shared_history_is_the_same(sample):
+    from forecastlib.demand import SpellHistory
+
+    history = SpellHistory.build(sample.placements)
+    alone = PriceModel(draws=0).fit(sample.placements, sample.as_at)
+    shared = PriceModel(draws=0).fit(sample.placements, sample.as_at, history=history)
+    assert alone.inflation_ == shared.inflation_ and alone.market_ == shared.market_
+    for line, pool in alone.pools_.items():
+        pd.testing.assert_frame_equal(pool, shared.pools_[line], check_exact=True)
+    pd.testing.assert_frame_equal(alone.summary_, shared.summary_, check_exact=True)

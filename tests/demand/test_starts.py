@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from forecastlib.demand import StartsModel
 from forecastlib.demand.level import LevelState, fit_local_level, step_change
-from forecastlib.demand.shocks import CommonShock
+from forecastlib.demand.shocks import CommonShock, shift_levels
 from forecastlib.demand.stacking import drift_variance, stack_weights
+from forecastlib.demand.start_candidates import CandidateFit
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 
 REGRESSIONS = ("negbin_trend", "negbin", "poisson_trend", "poisson")
@@ -96,9 +97,12 @@ def test_simulation_is_reproducible_and_independent_per_line_without_the_common_
     model = StartsModel().fit_counts(table)
     first, again = model.simulate(4, 100, seed=9), model.simulate(4, 100, seed=9)
     assert np.array_equal(first, again)
+    # without the common shock (which also pools the lines' current level toward their
+    # sum's), a line's draws do not depend on another line's data
+    model = StartsModel(common=False).fit_counts(table)
     table_b = table.copy()
     table_b.loc[("S", "B")] = rng.poisson(np.full(72, 40.0))
-    other = StartsModel().fit_counts(table_b)
+    other = StartsModel(common=False).fit_counts(table_b)
     alone = model.simulate(4, 100, seed=9, common=False)
     assert np.array_equal(alone[0], other.simulate(4, 100, seed=9, common=False)[0])
 
@@ -287,6 +291,73 @@ def test_common_shock_by_hand():
     draws = CommonShock(0.01, 0.0, 0.5).draw(1, ["A", "B"], 20_000, 3)
     assert np.allclose(draws["A"], draws["B"])  # only the overall part, shared
     assert draws["A"].mean() == pytest.approx(1.0, abs=0.01)
+
+
+def test_current_common_shock_by_hand():
+    # two lines of mean 12.5 (M = 25, noise variance 1/25 = 0.04); the sum runs 25 then
+    # 30 (z = 0, 0.2); shock variance 0.04, persistence 0.5.
+    # month 1: P = 0.04, gain 0.04 / 0.08 = 0.5, x = 0, P = 0.02
+    # month 2: P = 0.25 * 0.02 + 0.04 * 0.75 = 0.035, gain 0.035 / 0.075, x = gain * 0.2
+    # ahead 2 months: decay (0.5 + 0.25) / 2 = 0.375
+    counts = np.array([[12.0, 16.0], [13.0, 14.0]])
+    means = np.full((2, 2), 12.5)
+    shock = CommonShock(0.0, 0.04, 0.5)
+    expected = np.log1p(0.035 / 0.075 * 0.2) * 0.375
+    assert shock.current(counts, means, ["S", "S"], ahead=2)["S"] == pytest.approx(expected)
+    assert CommonShock().current(counts, means, ["S", "S"]) == {"S": 0.0}
+    unseen = shock.current(counts, np.full((2, 2), np.nan), ["S", "T"])
+    assert unseen == {"S": 0.0, "T": 0.0}
+
+
+def test_shift_levels_moves_each_kind_of_candidate_by_the_same_factor():
+    level = CandidateFit("level", level=LevelState(40.0, 4.0, 0.9), shared=True)
+    regression = CandidateFit("poisson", params=np.array([np.log(10.0), 0.1]), shared=True)
+    flat = CandidateFit("pooled", events=30.0, exposure_months=3.0, shared=True)
+    mixture = CandidateFit("stacked", mixture=[level, regression], shared=True)
+    alone = CandidateFit("poisson", params=np.array([np.log(10.0)]))  # takes no shock
+    fits = {("S", "A"): mixture, ("S", "B"): flat, ("S", "C"): alone,
+            ("T", "D"): CandidateFit("zero", shared=True)}
+    shift_levels(fits, {"S": np.log(1.2), "T": 0.5})
+    assert level.level.mean == pytest.approx(12.0) and level.level.shape == 40.0
+    assert np.exp(regression.params[0]) == pytest.approx(12.0)
+    assert regression.params[1] == 0.1
+    assert flat.events / flat.exposure_months == pytest.approx(12.0)
+    assert alone.params[0] == pytest.approx(np.log(10.0))
+
+
+def _moving_together(jump: tuple[float, ...], seed: int) -> pd.DataFrame:
+    """Four lines of six starts a month sharing a yearly shock (sd 0.15), each times
+    ``jump`` over the last six of 72 months."""
+    rng = np.random.default_rng(seed)
+    shared = np.repeat(rng.normal(0, 0.15, 6), 12)
+    return counts_table({("S", f"L{i}"): rng.poisson(
+        6 * np.exp(shared) * np.r_[np.ones(66), np.full(6, factor)])
+        for i, factor in enumerate(jump)})
+
+
+def test_lines_moving_together_take_the_level_of_their_sum():
+    errors = {True: [], False: []}
+    for seed in range(4):
+        table = _moving_together((1.5,) * 4, seed)
+        for common in (True, False):
+            model = StartsModel(common=common, candidates=("poisson", "level"),
+                                origins=3).fit_counts(table)
+            truth = 6 * 1.5 * 4 * np.exp(np.repeat(np.random.default_rng(seed).normal(
+                0, 0.15, 6), 12)[-1])
+            errors[common].append(abs(np.log(model.expected(1).sum().iloc[0] / truth)))
+    assert np.mean(errors[True]) < np.mean(errors[False])
+
+
+def test_pooling_leaves_lines_that_do_not_move_together_nearly_alone():
+    rng = np.random.default_rng(3)
+    independent = counts_table({("S", f"L{i}"): rng.poisson(np.full(72, 6.0))
+                                for i in range(4)})
+    pooled = StartsModel(candidates=("poisson", "level"), origins=3).fit_counts(independent)
+    alone = StartsModel(candidates=("poisson", "level"), origins=3,
+                        common=False).fit_counts(independent)
+    assert abs(pooled.level_shift_.get("S", 0.0)) < 0.02
+    assert pooled.expected(3).to_numpy() == pytest.approx(alone.expected(3).to_numpy(),
+                                                          rel=0.02)
 
 
 # ------------------------------------------------ short and lumpy lines (issue 10)

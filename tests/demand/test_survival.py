@@ -143,3 +143,42 @@ def test_parameter_draws_are_reproducible_and_spread_like_the_posterior():
     assert LengthOfStayModel(history_start="2011-04-01", draws=0).fit(
         synthetic_book(50, stats.expon(scale=100), seed=9), "2017-10-31"
     ).parameter_draws(line, seed=1) is None
+
+
+def _capped_book(caps: list[str]) -> pd.DataFrame:
+    """Four spells from 1 April 2017: two end after 100 days, one after 200 days five
+    days before its cap (an 18th birthday), one is open on 31 October 2017."""
+    book = read_placements(pd.DataFrame({
+        "placement_id": list("abcd"), "client_id": list("abcd"), "service": "S",
+        "category": "X", "start_date": "2017-04-01",
+        "end_date": ["2017-07-09", "2017-07-09", "2017-10-17", ""], "unit_cost": "1",
+    }))
+    book["latest_end_date"] = pd.to_datetime(caps)
+    return book
+
+
+def test_an_end_at_the_18th_birthday_is_censored_not_an_end():
+    # durations: 100, 100, 200 (ended 5 days before its cap), 214 open at 31 October.
+    # Exponential MLE: total days / ends = 614 / 2 with the capped end censored, 614 / 3
+    # counted as an end (a cap 30 days later is not the cap's doing).
+    options = {"families": ("exponential",), "min_events": 1, "draws": 0,
+               "pooling": False, "history_start": "2017-04-01"}
+    capped = _capped_book(["2030-01-01", "2030-01-01", "2017-10-22", "2030-01-01"])
+    later = _capped_book(["2030-01-01", "2030-01-01", "2017-11-16", "2030-01-01"])
+    no_cap = capped.drop(columns="latest_end_date")
+    scale = {name: LengthOfStayModel(**options).fit(book, "2017-10-31").fits_.loc[
+        ("S", "X"), "scale"] for name, book in
+        {"capped": capped, "later": later, "none": no_cap}.items()}
+    assert scale["capped"] == pytest.approx(614 / 2, rel=1e-4)
+    assert scale["later"] == pytest.approx(614 / 3, rel=1e-4)
+    assert scale["none"] == pytest.approx(614 / 3, rel=1e-4)
+
+
+def test_capped_ends_leave_open_moved_and_uncapped_segments_alone():
+    from forecastlib.demand.history import censor_capped_ends, segments
+
+    book = _capped_book([None, None, "2017-10-22", "2017-10-31"])
+    marked = censor_capped_ends(segments(book), book)
+    assert marked["moved"].tolist() == [False, False, True, False]
+    empty = book.iloc[:0]
+    assert censor_capped_ends(segments(empty), empty).empty

@@ -103,6 +103,8 @@ def coverage_table(study: pd.DataFrame) -> pd.DataFrame:
             "oracle_totals_covered": total["oracle_covered"].mean(),
             "shifted_lines": len(shifted),
             "shifted_covered": shifted["covered"].mean() if len(shifted) else np.nan,
+            "oracle_shifted_covered": (shifted["oracle_covered"].mean() if len(shifted)
+                                       else np.nan),
             "error_vs_oracle": ratio(mine),
             "total_error_vs_oracle": ratio(total),
             "shifted_error_vs_oracle": ratio(shifted) if len(shifted) else np.nan,

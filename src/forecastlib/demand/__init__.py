@@ -2,6 +2,7 @@
 
 from forecastlib.demand.backtest import cross_validation, evaluate
 from forecastlib.demand.history import (
+    SpellHistory,
     default_history_start,
     durations,
     episode_spells,
@@ -25,6 +26,7 @@ __all__ = [
     "PooledGrowthModel",
     "PriceModel",
     "ProjectionWarning",
+    "SpellHistory",
     "StartsModel",
     "StayDraws",
     "cross_validation",

@@ -13,10 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 from statsmodels.discrete.discrete_model import Poisson
-from statsmodels.robust.norms import HuberT
-from statsmodels.robust.robust_linear_model import RLM
-from statsmodels.tsa.forecasting.theta import ThetaModel
-from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+# statsmodels' time-series and robust modules are imported where used: a forecast that
+# never projects a series (the demo, the outturn pipeline) does not pay for them.
 
 __all__ = ["CANDIDATES", "Candidate", "panel_ar", "panel_growth", "panel_growth_ar",
            "pooled_drift"]
@@ -66,6 +65,8 @@ def theta(y: np.ndarray, h: int, m: int) -> np.ndarray | None:
     """The classic Theta method (``statsmodels`` ``ThetaModel``), deseasonalised if tested."""
     if len(y) < 4 or np.ptp(y) == 0:
         return None
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
     seasonal = m > 1 and len(y) >= 2 * m
     return _quiet(lambda: ThetaModel(y, period=m if seasonal else 1,
                                      deseasonalize=seasonal).fit().forecast(h))
@@ -75,6 +76,8 @@ def ses(y: np.ndarray, h: int, m: int) -> np.ndarray | None:
     """Simple exponential smoothing (ETS(A,N,N))."""
     if len(y) < 4 or np.ptp(y) == 0:
         return None
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
     return _quiet(lambda: ExponentialSmoothing(y, initialization_method="estimated")
                   .fit().forecast(h))
 
@@ -83,6 +86,8 @@ def damped(y: np.ndarray, h: int, m: int) -> np.ndarray | None:
     """Additive damped trend (ETS(A,Ad,N), with additive seasons when long enough)."""
     if len(y) < 6 or np.ptp(y) == 0:
         return None
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
     seasonal = "add" if m > 1 and len(y) >= 2 * m + 2 else None
     return _quiet(lambda: ExponentialSmoothing(
         y, trend="add", damped_trend=True, seasonal=seasonal,
@@ -159,6 +164,9 @@ def panel_growth_ar(histories: list[np.ndarray], drop_last: int = 0) -> np.ndarr
         usable += 1
     if usable < 10:
         return None
+    from statsmodels.robust.norms import HuberT
+    from statsmodels.robust.robust_linear_model import RLM
+
     x, target = np.concatenate(current), np.concatenate(following)
     design = np.column_stack([np.ones_like(x), x])
     with warnings.catch_warnings():

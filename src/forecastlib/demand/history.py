@@ -22,14 +22,17 @@ censored there (ending and moving are competing risks).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from forecastlib.calendar import financial_year, fy_start
 from forecastlib.lines import LINE_KEYS
 
-__all__ = ["default_history_start", "durations", "episode_spells", "line_starts",
-           "monthly_starts", "segments", "spells"]
+__all__ = ["CAP_WINDOW_DAYS", "SpellHistory", "censor_capped_ends", "default_history_start",
+           "durations", "episode_spells",
+           "line_starts", "monthly_starts", "segments", "spells"]
 
 _OPEN = np.iinfo(np.int64).max // 4
 _FAR = 10**6  # a day number later than any real date (year 4700), for open ends
@@ -108,8 +111,12 @@ def episode_spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFra
     return out
 
 
-def segments(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
+def segments(placements: pd.DataFrame, *, gap_days: int = 1,
+             history: SpellHistory | None = None) -> pd.DataFrame:
     """One row per segment: a spell's run of episodes in one line.
+
+    ``history``, the record's :class:`SpellHistory`, gives the table built once
+    (a shallow copy of it) instead of building it again.
 
     Returns
     -------
@@ -134,7 +141,12 @@ def segments(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
     0        X 2017-05-31   True           Y
     1        Y        NaT  False
     """
-    episodes = episode_spells(placements, gap_days=gap_days)
+    if history is not None:
+        return history.of(placements, gap_days).segments.copy(deep=False)
+    return _segments(placements, episode_spells(placements, gap_days=gap_days))
+
+
+def _segments(placements: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
     spell = episodes["spell"].to_numpy()
     segment = episodes["segment"].to_numpy()
     end = np.minimum(_days(placements["end_date"]), _FAR)
@@ -197,15 +209,17 @@ def _add_ons(placements: pd.DataFrame, episodes: pd.DataFrame, segment_category:
     })
 
 
-def line_starts(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
+def line_starts(placements: pd.DataFrame, *, gap_days: int = 1,
+                history: SpellHistory | None = None) -> pd.DataFrame:
     """The starts of each line: every spell's first line, and every line a spell adds by
     an overlapping episode (a second package beside the first); a move is not a start.
 
     One row per start (the rows of :func:`segments` not entered by a move), with
     ``service``, ``category``, ``client_id`` and ``start_date``: what
     :func:`monthly_starts` counts and the price model's first prices come from.
+    ``history`` as for :func:`segments`.
     """
-    table = segments(placements, gap_days=gap_days)
+    table = segments(placements, gap_days=gap_days, history=history)
     return table[~table["moved_in"].to_numpy(dtype=bool)].reset_index(drop=True)
 
 
@@ -263,6 +277,56 @@ def spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFrame:
         "last_row": last,
     })
     return out.sort_values([*LINE_KEYS, "client_id", "start_date"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class SpellHistory:
+    """A record's episodes joined into spells and segments once, for every fit to share.
+
+    The length-of-stay, move, starts and price fits all learn from the segments of the
+    same record; :meth:`build` makes them once and each fit takes ``history=`` (a fit
+    given the history of another frame, or another ``gap_days``, refuses it).
+
+    Attributes
+    ----------
+    placements : DataFrame
+        The record (the very object the history was built from).
+    gap_days : int
+    episodes : DataFrame
+        :func:`episode_spells` of the record.
+    segments : DataFrame
+        :func:`segments` of the record.
+
+    Examples
+    --------
+    >>> from forecastlib.datasets import load_sample
+    >>> book = load_sample().placements
+    >>> history = SpellHistory.build(book)
+    >>> segments(book, history=history).equals(segments(book))
+    True
+    """
+
+    placements: pd.DataFrame
+    gap_days: int
+    episodes: pd.DataFrame
+    segments: pd.DataFrame
+
+    @classmethod
+    def build(cls, placements: pd.DataFrame, *, gap_days: int = 1) -> SpellHistory:
+        """Join the episodes of ``placements`` into spells and segments."""
+        episodes = episode_spells(placements, gap_days=gap_days)
+        return cls(placements, gap_days, episodes, _segments(placements, episodes))
+
+    def of(self, placements: pd.DataFrame, gap_days: int = 1) -> SpellHistory:
+        """``self``, if it is the history of ``placements`` with ``gap_days``."""
+        if placements is not self.placements or gap_days != self.gap_days:
+            raise ValueError("this SpellHistory was built from another record (or another "
+                             "gap_days): build one with SpellHistory.build(placements)")
+        return self
+
+    def __repr__(self) -> str:
+        return (f"SpellHistory(episodes={len(self.episodes)}, segments={len(self.segments)},"
+                f" gap_days={self.gap_days})")
 
 
 def default_history_start(placements: pd.DataFrame) -> np.datetime64:
@@ -348,3 +412,46 @@ def monthly_starts(
               .groupby([*LINE_KEYS, "month"]).size()
               .unstack("month", fill_value=0))
     return counts.reindex(index=index, columns=months, fill_value=0).astype("int64")
+
+
+#: Days before its cap (``latest_end_date``, an 18th birthday) within which an end is
+#: taken to be the cap's doing: returns record the end on, or a few days before, it.
+CAP_WINDOW_DAYS = 14
+
+
+def censor_capped_ends(table: pd.DataFrame, placements: pd.DataFrame,
+                       window: int = CAP_WINDOW_DAYS) -> pd.DataFrame:
+    """Segments ending at their cap (an 18th birthday), marked censored there.
+
+    The cap is a known end the simulation applies to each open placement
+    (``latest_end_date``), so the stay model must learn the hazard of the *other*
+    ends: an end within ``window`` days before the segment's ``latest_end_date`` is a
+    competing risk already accounted for, and counted as censoring (``moved`` set, as
+    :func:`~forecastlib.demand.history.durations` censors moves). Counting it as an end
+    would raise every child's hazard by the share of care leavers ageing out and
+    shorten the stays of the younger children, whom the cap does not reach this year.
+    Without a ``latest_end_date`` column the table is returned unchanged.
+
+    Examples
+    --------
+    >>> book = pd.DataFrame({"service": ["S"] * 2, "category": ["X"] * 2,
+    ...     "client_id": ["a", "b"],
+    ...     "start_date": pd.to_datetime(["2017-01-01", "2017-01-01"]),
+    ...     "end_date": pd.to_datetime(["2018-05-26", "2018-01-31"]),
+    ...     "latest_end_date": pd.to_datetime(["2018-05-31", "2020-01-01"])})
+    >>> censor_capped_ends(segments(book), book)["moved"].tolist()
+    [True, False]
+    """
+    if "latest_end_date" not in placements or table.empty:
+        return table
+    cap = placements["latest_end_date"].to_numpy(dtype="datetime64[D]")[
+        table["first_row"].to_numpy()]
+    end = table["end_date"].to_numpy(dtype="datetime64[D]")
+    with np.errstate(invalid="ignore"):
+        before = (cap - end).astype("int64")
+    capped = ~np.isnat(cap) & ~np.isnat(end) & (before >= 0) & (before <= window)
+    if not capped.any():
+        return table
+    table = table.copy()
+    table["moved"] = table["moved"].to_numpy(dtype=bool) | capped
+    return table

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import resolve_history_start, segments
+from forecastlib.demand.history import SpellHistory, resolve_history_start, segments
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -110,14 +110,17 @@ class MoveModel:
         return (f"MoveModel(lines={len(self.rates_)}, lines_with_moves={moving}, "
                 f"moves={int(self.rates_['moves'].sum())})")
 
-    def fit(self, placements: pd.DataFrame, as_at: object) -> MoveModel:
-        """Count moves and days at risk per line as at ``as_at``; returns ``self``."""
+    def fit(self, placements: pd.DataFrame, as_at: object,
+            history: SpellHistory | None = None) -> MoveModel:
+        """Count moves and days at risk per line as at ``as_at``; returns ``self``.
+
+        ``history``: the record's segments built once (:class:`SpellHistory`)."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
         self.history_start_ = resolve_history_start(placements, self.as_at_,
                                                     self.history_start)
         as_at_day = self.as_at_.astype("int64")
         first_day = self.history_start_.astype("int64")
-        table = segments(placements)
+        table = segments(placements, history=history)
         begin = _days(table["start_date"])
         stop = _days(table["end_date"])
         seen_from = np.maximum(begin, first_day)

@@ -36,7 +36,7 @@ from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
-from forecastlib.demand.history import line_starts
+from forecastlib.demand.history import SpellHistory, line_starts
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -155,25 +155,31 @@ class PriceModel:
         return (f"PriceModel(window_years={self.window_years}, inflation={self.inflation!r}, "
                 f"jitter={self.jitter}, draws={self.draws}, market={self.market}{fitted})")
 
-    def fit(self, placements: pd.DataFrame, as_at: object) -> PriceModel:
-        """Build each line's price pool; returns ``self``."""
+    def fit(self, placements: pd.DataFrame, as_at: object,
+            history: SpellHistory | None = None) -> PriceModel:
+        """Build each line's price pool; returns ``self``.
+
+        ``history``: the record's segments built once (:class:`SpellHistory`)."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        spell_table = line_starts(placements)
-        first = placements.iloc[_first_rows(placements, spell_table)].copy()
+        spell_table = line_starts(placements, history=history)
+        columns = [*LINE_KEYS, "start_date", *_RECORD_COLUMNS]  # what the pools need
+        first = placements[columns].iloc[
+            _first_rows(placements, spell_table["first_row"].to_numpy())].copy()
         first["weekly_cost"] = price_terms(first).weekly_cost
         first["years_before"] = (
             (self.as_at_ - first["start_date"].to_numpy(dtype="datetime64[D]")).astype(int)
             / 365.25)
-        started = first[first["years_before"] >= 0]
+        started = first.loc[first["years_before"].to_numpy() >= 0,  # what the trend and
+                            [*LINE_KEYS, "weekly_cost", "years_before"]]  # index use
         inflation, inflation_se = self._inflation(started)
         # A service whose placements all start after as_at has no trend to learn.
         later = dict.fromkeys(first["service"].unique().tolist(), 0.0)
         self.inflation_ = {**later, **inflation}
         self.inflation_se_ = {**{service: 0.02 for service in later}, **inflation_se}
         level_at = self._market(started)
+        del started  # the line loop below copies blocks of `first`: free this one first
         self.pools_, self.pool_years_, rows = {}, {}, {}
-        open_now = placements[placements["end_date"].isna()
-                              | (placements["end_date"] >= pd.Timestamp(self.as_at_))]
+        open_now = _OpenByLine(placements, self.as_at_, columns)
         for line, block in first.groupby(LINE_KEYS, sort=True):
             recent = block[(block["years_before"] >= 0)
                            & (block["years_before"] <= self.window_years)]
@@ -181,8 +187,7 @@ class PriceModel:
             if len(recent) < self.min_records:
                 recent, source = block[block["years_before"] >= 0], "all starts"
             if len(recent) < self.min_records:
-                current = open_now[(open_now["service"] == line[0])
-                                   & (open_now["category"] == line[1])].copy()
+                current = open_now.of(line)
                 if len(current) > len(recent):
                     current["years_before"] = 0.0
                     recent, source = current, "open placements"
@@ -213,13 +218,20 @@ class PriceModel:
         if self.inflation is not None:
             return {s: float(self.inflation) for s in services}, dict.fromkeys(services, 0.0)
         rates, errors = {}, {}
+        needed = started[["service", "category", "weekly_cost", "years_before"]]
+        priced = needed[needed["weekly_cost"] > 0]
+        blocks = dict(list(priced.groupby("service", sort=False)))  # one pass, rows in order
         for service in services:
-            block = started[(started["service"] == service) & (started["weekly_cost"] > 0)]
+            block = blocks.get(service, priced.iloc[:0])
             if len(block) < 20 or block["years_before"].std() == 0:
                 rates[service], errors[service] = 0.0, _DEFAULT_INFLATION_SE
                 continue
-            lines = pd.get_dummies(block["category"], dtype=float)
-            design = np.column_stack([-block["years_before"].to_numpy(), lines.to_numpy()])
+            # the trend, then one indicator column per line (sorted, as get_dummies makes
+            # them), written into one array: no frame of dummies, no second copy
+            codes, names = pd.factorize(block["category"], sort=True)
+            design = np.zeros((len(block), 1 + len(names)))
+            design[:, 0] = -block["years_before"].to_numpy()
+            design[np.arange(len(block)), 1 + codes] = 1.0
             fitted = OLS(np.log(block["weekly_cost"].to_numpy()), design).fit()
             rates[service] = float(np.clip(np.expm1(fitted.params[0]), *_INFLATION_BOUNDS))
             errors[service] = float(fitted.bse[0]) if np.isfinite(fitted.bse[0]) else (
@@ -231,7 +243,8 @@ class PriceModel:
         self.market_ = {"level": 0.0, "variance_now": 0.0, "variance_per_year": 0.0,
                         "quarters": 0, "noise_variance": 0.0}
         self.index_ = pd.DataFrame(columns=["years_before", "index", "records", "level"])
-        priced = started[started["weekly_cost"] > 0]
+        needed = started[[*LINE_KEYS, "weekly_cost", "years_before"]]
+        priced = needed[needed["weekly_cost"] > 0]
         if not self.market or priced.empty:
             return lambda years: np.ones(len(years))
         growth = np.log1p(priced["service"].map(self.inflation_).to_numpy(dtype=float))
@@ -310,14 +323,46 @@ class PriceModel:
         return picked
 
 
-def _first_rows(placements: pd.DataFrame, spell_table: pd.DataFrame) -> np.ndarray:
-    """Row position of the first episode of each spell (the price it started at)."""
-    starts = placements["start_date"].to_numpy(dtype="datetime64[D]")
-    key = pd.MultiIndex.from_frame(placements[[*LINE_KEYS, "client_id"]].assign(start=starts))
-    wanted = pd.MultiIndex.from_frame(spell_table[[*LINE_KEYS, "client_id"]].assign(
-        start=spell_table["start_date"].to_numpy(dtype="datetime64[D]")))
-    # Two episodes of one client starting on the same day in one line: the spell's
-    # first row is the earlier in the file (the order spells() keeps).
-    unique = np.flatnonzero(~key.duplicated())
-    positions = key[unique].get_indexer(wanted)
-    return unique[positions[positions >= 0]]
+class _OpenByLine:
+    """The placements open at ``as_at``, by line: grouped once, when first asked for."""
+
+    def __init__(self, placements: pd.DataFrame, as_at: np.datetime64, columns: list[str]):
+        self.placements, self.as_at, self.columns = placements, as_at, columns
+        self.rows: dict | None = None
+
+    def of(self, line: tuple[str, str]) -> pd.DataFrame:
+        """The open placements of ``line``, in the record's order (a copy)."""
+        if self.rows is None:
+            end = self.placements["end_date"]
+            is_open = (end.isna() | (end >= pd.Timestamp(self.as_at))).to_numpy(dtype=bool)
+            positions = np.flatnonzero(is_open)
+            keys = self.placements[LINE_KEYS].iloc[positions]
+            self.rows = {key: positions[rows] for key, rows in
+                         keys.groupby(LINE_KEYS, sort=False).indices.items()}
+        rows = self.rows.get(line, np.zeros(0, dtype=np.int64))
+        return self.placements[self.columns].iloc[rows].copy()
+
+
+def _row_keys(placements: pd.DataFrame) -> np.ndarray:
+    """One integer per row for its (service, category, client_id, start day): equal
+    integers for equal keys, each column factorised once (hashing, no sort)."""
+    key = np.zeros(len(placements), dtype=np.int64)
+    columns = [placements[c].to_numpy() for c in (*LINE_KEYS, "client_id")]
+    columns.append(placements["start_date"].to_numpy(dtype="datetime64[D]").view(np.int64))
+    for values in columns:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        key = pd.factorize(key * len(uniques) + codes)[0].astype(np.int64)
+    return key
+
+
+def _first_rows(placements: pd.DataFrame, start_rows: np.ndarray) -> np.ndarray:
+    """Row position of the first episode of each start (the price it started at).
+
+    ``start_rows`` are the starts' first episodes (:func:`line_starts`'s ``first_row``);
+    two episodes of one client starting on the same day in one line are one start, and
+    its first row is the earlier in the file (the order :func:`spells` keeps).
+    """
+    key = _row_keys(placements)
+    first = np.empty(int(key.max()) + 1 if key.size else 0, dtype=np.int64)
+    first[key[::-1]] = np.arange(key.size - 1, -1, -1)  # the last write is the first row
+    return first[key[np.asarray(start_rows, dtype=np.int64)]]

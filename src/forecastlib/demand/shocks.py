@@ -17,13 +17,13 @@ zero: lines that do not move together get no shared shock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from forecastlib.streams import stream
 
-__all__ = ["CommonShock"]
+__all__ = ["CommonShock", "shift_levels"]
 
 _KEY = "\x00common"
 
@@ -83,6 +83,56 @@ class CommonShock:
         persistence = float(np.clip(lagged / total, 0.0, 0.95)) if total > 0 else 0.0
         return cls(float(overall), float(service), persistence)
 
+    def current(self, counts: np.ndarray, means: np.ndarray, services: list[str],
+                ahead: int = 6) -> dict[str, float]:
+        """The shared shock's current value per service, filtered from the lines' recent
+        residuals: the log factor to multiply each service's lines' projected rates by.
+
+        The model of :meth:`draw` read backwards: each month the lines' summed starts
+        ``y_t`` over their summed fitted means ``M_t`` give ``z_t = y_t / M_t - 1``, the
+        shock ``x_t`` (an AR(1) of variance ``overall + service`` and autocorrelation
+        ``persistence``) seen with Poisson noise of variance ``1 / M_t``. A Kalman
+        filter gives ``E[x_T | z]``; the shock then decays by ``persistence`` a month, so
+        the returned factor is its mean over the ``ahead`` months to come. Zero where
+        there is no shared variance: lines that do not move together keep their own
+        levels.
+
+        Examples
+        --------
+        Two lines whose last year ran 30% above their fitted means, under a persistent
+        shared shock of variance 0.02: much of the rise is taken, decaying over six months.
+
+        >>> means = np.full((2, 36), 10.0)
+        >>> counts = np.where(np.arange(36) >= 24, 13.0, 10.0) * np.ones((2, 1))
+        >>> shift = CommonShock(0.0, 0.02, 0.9).current(counts, means, ["A", "A"])["A"]
+        >>> bool(0.1 < shift < np.log(1.3))
+        True
+        >>> CommonShock().current(counts, means, ["A", "A"])
+        {'A': 0.0}
+        """
+        counts = np.asarray(counts, dtype=float)
+        means = np.asarray(means, dtype=float)
+        variance, phi = self.overall + self.service, self.persistence
+        groups = np.asarray(services)
+        out = {}
+        for service in dict.fromkeys(services):
+            rows = groups == service
+            seen = np.isfinite(means[rows]) & np.isfinite(counts[rows])
+            total = np.where(seen, means[rows], 0.0).sum(axis=0)
+            observed = np.where(seen, counts[rows], 0.0).sum(axis=0)
+            if variance <= 0 or not (total > 0).any():
+                out[service] = 0.0
+                continue
+            state, spread = 0.0, variance
+            for month in np.flatnonzero(total > 0):
+                state, spread = phi * state, phi**2 * spread + variance * (1 - phi**2)
+                gain = spread / (spread + 1.0 / total[month])
+                state += gain * (observed[month] / total[month] - 1.0 - state)
+                spread *= 1.0 - gain
+            decay = np.mean(phi ** np.arange(1, ahead + 1))
+            out[service] = float(np.log1p(max(state, -0.9)) * decay)
+        return out
+
     @property
     def active(self) -> bool:
         return self.overall > 0 or self.service > 0
@@ -117,3 +167,23 @@ class CommonShock:
                              simulations, horizon)
             factors[service] = np.exp(overall + own - (self.overall + self.service) / 2)
         return factors
+
+
+
+
+def shift_levels(fits: dict, shifts: dict[str, float]) -> None:
+    """Multiply the projected rate of every shared line's candidates by
+    ``exp(shifts[service])``, their relative uncertainty kept: a regression's intercept,
+    a local level's rate, a flat rate's exposure (``fits``: line -> ``CandidateFit``)."""
+    for (service, _), fit in fits.items():
+        shift = shifts.get(service, 0.0)
+        if not fit.shared or shift == 0.0:
+            continue
+        for item in fit.components:
+            if item.level is not None:
+                item.level = replace(item.level, rate=item.level.rate * np.exp(-shift))
+            elif item.kind == "pooled":
+                item.exposure_months *= np.exp(-shift)
+            elif item.kind != "zero":
+                item.params = item.params.copy()
+                item.params[0] += shift

@@ -13,7 +13,7 @@ level wanders beyond what the model itself simulates (:func:`drift_variance`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,9 +33,10 @@ def stack_weights(log_scores: np.ndarray, iterations: int = 300) -> np.ndarray:
     """
     density = np.exp(log_scores - log_scores.max(axis=1, keepdims=True))
     weights = np.full(log_scores.shape[1], 1.0 / log_scores.shape[1])
+    rows = len(density)
     for _ in range(iterations):
         joint = density * weights
-        updated = (joint / joint.sum(axis=1, keepdims=True)).mean(axis=0)
+        updated = np.add.reduce(joint / np.add.reduce(joint, axis=1)[:, None], axis=0) / rows
         if np.abs(updated - weights).max() < 1e-4:
             return updated
         weights = updated
@@ -116,19 +117,30 @@ class Stacker:
 
     def fit(self, counts: np.ndarray, months: np.ndarray, offset: np.ndarray,
                  pooled_season: np.ndarray, common: dict) -> CandidateFit:
+        """The stacked fit of one line (its Poisson regressions made once each)."""
+        if self.fitter.memo is None:
+            return replace(self, fitter=self.fitter.with_memo()).fit(
+                counts, months, offset, pooled_season, common)
         names = list(self.candidates)
         found = self.fitter.find_steps(counts, months, offset)
         chance = {name: found[name.endswith("_trend")][1] for name in names}
-        finals = [self.fitter.fit_all(names, counts, months, offset, pooled_season)]
+        steps = [None]
         shares = [{name: 1.0 - chance[name] for name in names}]
         if max(chance.values()) >= 0.01:  # the versions with a step, in proportion
-            finals.append(self.fitter.fit_all(names, counts, months, offset, pooled_season,
-                                              {trend: step for trend, (step, _) in
-                                               found.items()}))
+            steps.append({trend: step for trend, (step, _) in found.items()})
             shares.append(chance)
-        if not self.fitter.overdispersed(finals[0].get("poisson_trend"), counts, offset):
+        negbins = [name for name in names if name.startswith("negbin")]
+        others = [name for name in names if name not in negbins]
+        finals = [self.fitter.fit_all(others, counts, months, offset, pooled_season, chosen)
+                  for chosen in steps]
+        if others and not self.fitter.overdispersed(finals[0].get("poisson_trend"), counts,
+                                                    offset):
             # negative binomial = Poisson here: leave it out (and its slow fits)
-            names = [name for name in names if not name.startswith("negbin")] or names
+            names = others
+        elif negbins:
+            for final, chosen in zip(finals, steps, strict=True):
+                final.update(self.fitter.fit_all(negbins, counts, months, offset,
+                                                 pooled_season, chosen))
         scores, moments, observed = self.backtest(names, counts, months, offset,
                                                    pooled_season)
         usable = np.isfinite(scores).all(axis=0) if len(scores) else np.ones(len(names), bool)

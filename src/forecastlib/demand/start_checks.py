@@ -52,7 +52,7 @@ def bulk_loads(spell_table: pd.DataFrame | None, months: pd.Index, bulk_min: flo
     by_line = daily.groupby(LINE_KEYS, observed=True)
     total = by_line["starts"].transform("sum").to_numpy(dtype=float)
     first = by_line["start_date"].transform("min").dt.to_period("M")
-    own_months = (months[-1].ordinal - first.map(lambda p: p.ordinal).to_numpy() + 1)
+    own_months = (months[-1].ordinal - pd.PeriodIndex(first).asi8 + 1)
     starts = daily["starts"].to_numpy(dtype=float)
     usual = np.maximum((total - starts) / own_months, 1.0)
     flagged = (starts >= bulk_min) & (starts > bulk_ratio * usual)

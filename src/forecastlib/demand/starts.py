@@ -20,7 +20,10 @@ Simulations carry the uncertainty a finance user should see: the regressions'
 coefficients drawn from their sampling distribution, the level's current value and its
 moves until the horizon (state innovations carried forward), and a **common shock**
 shared by lines (:class:`~forecastlib.demand.shocks.CommonShock`, estimated from the
-cross-line covariance of the residuals) drawn once per simulation.
+cross-line covariance of the residuals) drawn once per simulation. Its current value,
+filtered from the lines' summed recent residuals, moves every line of the service: when
+lines move together, their sum tells the shared movement better than each line's own few
+starts.
 
 Short and lumpy histories fall back to something bounded, with a note in ``notes_``:
 single days whose starts are far above the line's usual month are bulk loads (a
@@ -37,10 +40,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import default_history_start, line_starts, monthly_starts
+from forecastlib.demand.history import (
+    SpellHistory,
+    default_history_start,
+    line_starts,
+    monthly_starts,
+)
 from forecastlib.demand.level import fit_local_level
 from forecastlib.demand.service_pace import service_discounts, service_seasons
-from forecastlib.demand.shocks import CommonShock
+from forecastlib.demand.shocks import CommonShock, shift_levels
 from forecastlib.demand.stacking import Stacker, drift_variance
 from forecastlib.demand.start_candidates import (
     CANDIDATES,
@@ -82,7 +90,8 @@ class StartsModel:
     step_threshold : float, default 10
         Score statistic a recent step must reach to enter a regression.
     common : bool, default True
-        Estimate the shock shared by lines (zero where residuals do not co-move).
+        Estimate the shock shared by lines (zero where residuals do not co-move), and
+        move each service's lines by its current value (``level_shift_``).
     bulk_min, bulk_ratio : float, default 10 and 4
         A day with at least ``bulk_min`` starts and more than ``bulk_ratio`` times the
         line's mean month (without that day) is a bulk load, not demand.
@@ -104,6 +113,11 @@ class StartsModel:
         ``score_<c>`` (mean held-out log score) per candidate, and ``note``.
     common_ : CommonShock
         The estimated shared shock.
+    level_shift_ : dict
+        Per service, the log factor its lines' projected rates were multiplied by: the
+        shared shock's current value filtered from their summed residuals
+        (:meth:`~forecastlib.demand.shocks.CommonShock.current`; 0 with ``common``
+        off or where lines do not move together).
     drift_ : float
         Monthly variance of the random walk in every line's log level that the
         rolling-origin totals show beyond the model's own (0 on steady lines).
@@ -161,15 +175,17 @@ class StartsModel:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, placements: pd.DataFrame, as_at: object,
-            exposure: pd.DataFrame | None = None) -> StartsModel:
+            exposure: pd.DataFrame | None = None,
+            history: SpellHistory | None = None) -> StartsModel:
         """Fit every line from the spells in ``placements``; returns ``self``.
 
         ``exposure``, if given, is indexed like :attr:`counts_` (lines x months, and
         may run beyond the data to give future exposure) or by service only.
+        ``history``: the record's segments built once (:class:`SpellHistory`).
         """
         history_start = (default_history_start(placements) if self.history_start is None
                          else self.history_start)
-        spell_table = line_starts(placements)
+        spell_table = line_starts(placements, history=history)
         counts = monthly_starts(spell_table, as_at, history_start)
         bulk = bulk_loads(spell_table, counts.columns, self.bulk_min, self.bulk_ratio)
         return self._fit_table(counts, exposure, bulk)
@@ -218,6 +234,9 @@ class StartsModel:
             self._fits[line] = fit
         self._note_caps()
         self.common_ = self._common_shock(counts) if self.common else CommonShock()
+        self.level_shift_ = self.common_.current(*self._fitted_means(counts),
+                                                 [line[0] for line in self._fits])
+        shift_levels(self._fits, self.level_shift_)
         self.drift_ = drift_variance([fit.backtest for fit in self._fits.values()
                                       if fit.backtest is not None], self.validation_months)
         self.fits_ = self._summary()
@@ -300,13 +319,18 @@ class StartsModel:
                     fit.note, f"projected rate up to {np.max(raw):.3g} a month capped at "
                     f"{fit.cap:g} ({self.cap_multiple:g} x the largest month seen)."]))
 
-    def _common_shock(self, counts: pd.DataFrame) -> CommonShock:
+    def _fitted_means(self, counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Counts and the lines' fitted means (``NaN`` where a line has none)."""
         values = counts.to_numpy(dtype=float)
         means = np.full(values.shape, np.nan)
         for row, fit in enumerate(self._fits.values()):
             if fit.fitted is not None and fit.shared and len(fit.fitted) >= 24:
                 means[row, len(self.months_) - len(fit.fitted):] = fit.fitted
-        return CommonShock.estimate(values, means, [line[0] for line in self._fits])
+        return values, means
+
+    def _common_shock(self, counts: pd.DataFrame) -> CommonShock:
+        return CommonShock.estimate(*self._fitted_means(counts),
+                                    [line[0] for line in self._fits])
 
     def _summary(self) -> pd.DataFrame:
         rows = {}

@@ -48,9 +48,15 @@ from scipy import optimize, stats
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.tools.numdiff import approx_hess3
 
-from forecastlib.demand.history import durations, resolve_history_start, segments
+from forecastlib.demand.history import (
+    SpellHistory,
+    censor_capped_ends,
+    durations,
+    resolve_history_start,
+    segments,
+)
 from forecastlib.demand.stay_draws import StayDraws
-from forecastlib.demand.stay_likelihood import negative_loglik
+from forecastlib.demand.stay_likelihood import StayLikelihood
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -68,6 +74,8 @@ FAMILIES: dict[str, stats.rv_continuous] = {
 #: Default between-line spread of [log shape, log scale] and its floor.
 _DEFAULT_TAU = np.array([0.3, 0.5])
 _TAU_FLOOR = np.array([0.05, 0.1])
+#: Bounds of every log parameter in the searches.
+_BOUNDS = (-12.0, 14.0)
 
 
 @dataclass(frozen=True)
@@ -85,9 +93,23 @@ class _Fit:
         return distribution(self.shape, scale=self.scale)
 
 
-def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
-                entry: np.ndarray, weight: np.ndarray | None = None) -> _Fit | None:
-    weight = np.ones(len(time)) if weight is None else weight
+def _fit_family(family: str, spells: StayLikelihood) -> _Fit | None:
+    """Maximum likelihood in one family (``None`` where it cannot be fitted).
+
+    The exponential's maximum is in closed form: ``scale`` = time at risk after entry
+    over ended spells (within the bounds the other families are searched in).
+    """
+    time, event, weight = spells.time, spells.event, spells.weight
+    if family == "exponential":
+        at_risk = weight @ (time - np.where(spells.entry > 0, spells.entry, 0.0))
+        ended = weight @ event
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_scale = np.log(at_risk / ended) if ended > 0 else _BOUNDS[1]
+        log_scale = float(np.clip(np.nan_to_num(log_scale, nan=_BOUNDS[0]), *_BOUNDS))
+        value = spells(family, np.array([log_scale]))[0]
+        if value >= 1e299:
+            return None
+        return _Fit(family, None, float(np.exp(log_scale)), -value, 2 + 2 * value)
     log_time = np.log(time)
     mean_log = float(np.average(log_time, weights=weight))
     sd_log = float(max(np.sqrt(np.average((log_time - mean_log) ** 2, weights=weight)), 0.1))
@@ -99,9 +121,8 @@ def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
         "loglogistic": [np.log(1.5), mean_log + 0.5],
     }[family]
     result = optimize.minimize(
-        lambda log_params: negative_loglik(family, log_params, time, event, entry, weight),
-        np.asarray(starts, dtype=float), method="TNC", jac=True,
-        bounds=[(-12.0, 14.0)] * len(starts))
+        lambda log_params: spells(family, log_params), np.asarray(starts, dtype=float),
+        method="TNC", jac=True, bounds=[_BOUNDS] * len(starts))
     if not np.isfinite(result.fun) or result.fun >= 1e299:
         return None
     params = np.exp(result.x)
@@ -110,9 +131,8 @@ def _fit_family(family: str, time: np.ndarray, event: np.ndarray,
     return _Fit(family, shape, float(params[-1]), loglik, 2 * len(params) - 2 * loglik)
 
 
-def _best_fit(frame: pd.DataFrame, families: tuple[str, ...]) -> tuple[_Fit, list[_Fit]]:
-    arrays = _arrays(frame)
-    fits = [fit for family in families if (fit := _fit_family(family, *arrays)) is not None]
+def _best_fit(spells: StayLikelihood, families: tuple[str, ...]) -> tuple[_Fit, list[_Fit]]:
+    fits = [fit for family in families if (fit := _fit_family(family, spells)) is not None]
     if not fits:
         raise RuntimeError("no length-of-stay family could be fitted")
     return min(fits, key=lambda fit: fit.aic), fits
@@ -125,17 +145,19 @@ def _log_params(fit: _Fit) -> np.ndarray:
     return np.array([np.log(fit.shape), np.log(fit.scale)])
 
 
-def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct ``(duration, event, entry)`` rows and how many spells share each: the
-    likelihood is a weighted sum over them (durations are whole days, so a large record
-    has far fewer distinct rows than spells and each evaluation costs the distinct rows)."""
-    rows = np.column_stack([frame["duration"].to_numpy(dtype=float),
-                            frame["event"].to_numpy(dtype=float),
-                            frame["entry"].to_numpy(dtype=float)])
-    if not len(rows):
-        return rows[:, 0], rows[:, 1].astype(bool), rows[:, 2], rows[:, 0]
-    distinct, counts = np.unique(rows, axis=0, return_counts=True)
-    return distinct[:, 0], distinct[:, 1].astype(bool), distinct[:, 2], counts.astype(float)
+def _spells(frame: pd.DataFrame) -> StayLikelihood:
+    """The likelihood of a frame's spells over its distinct ``(duration, event, entry)``
+    rows, each weighted by how many spells share it (durations are whole days, so a large
+    record has far fewer distinct rows than spells and each evaluation costs the distinct
+    rows). Rows in ascending order (a sort on the three columns, as ``np.unique``)."""
+    columns = [frame[name].to_numpy(dtype=float) for name in ("duration", "event", "entry")]
+    order = np.lexsort(columns[::-1])
+    rows = np.column_stack(columns)[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+    counts = np.diff(np.append(np.flatnonzero(first), len(rows))).astype(float)
+    distinct = rows[first]
+    return StayLikelihood(distinct[:, 0], distinct[:, 1].astype(bool), distinct[:, 2], counts)
 
 
 def _covariance(objective, theta: np.ndarray) -> np.ndarray:
@@ -149,30 +171,28 @@ def _covariance(objective, theta: np.ndarray) -> np.ndarray:
     return (vectors / values) @ vectors.T
 
 
-def _mle_covariance(family: str, frame: pd.DataFrame, theta: np.ndarray) -> np.ndarray:
+def _mle_covariance(family: str, spells: StayLikelihood, theta: np.ndarray) -> np.ndarray:
     """Inverse observed information of the log parameters at the likelihood's maximum."""
-    arrays = _arrays(frame)
-    return _covariance(lambda t: negative_loglik(family, t, *arrays)[0], theta)
+    return _covariance(lambda t: spells(family, t)[0], theta)
 
 
-def _posterior(family: str, frame: pd.DataFrame, prior_mean: np.ndarray,
+def _posterior(family: str, spells: StayLikelihood, prior_mean: np.ndarray,
                prior_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum a posteriori log parameters under a normal prior, and their covariance."""
-    time, event, entry, weight = _arrays(frame)
 
     def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         penalty = 0.5 * float((((theta - prior_mean) / prior_sd) ** 2).sum())
         gradient = (theta - prior_mean) / prior_sd**2
-        if not len(time):
+        if not len(spells):
             return penalty, gradient
-        value, data_gradient = negative_loglik(family, theta, time, event, entry, weight)
+        value, data_gradient = spells(family, theta)
         return value + penalty, data_gradient + gradient
 
     def objective(theta: np.ndarray) -> float:
         return with_gradient(theta)[0]
 
     result = optimize.minimize(with_gradient, prior_mean, method="TNC", jac=True,
-                               bounds=[(-12.0, 14.0)] * len(prior_mean))
+                               bounds=[_BOUNDS] * len(prior_mean))
     theta = result.x if np.isfinite(result.fun) and result.fun < 1e299 else prior_mean
     return theta, _covariance(objective, theta)
 
@@ -292,15 +312,20 @@ class LengthOfStayModel:
         return (f"LengthOfStayModel(families={self.families}, min_events={self.min_events}, "
                 f"draws={self.draws}, pooling={self.pooling}{fitted})")
 
-    def fit(self, placements: pd.DataFrame, as_at: object) -> LengthOfStayModel:
-        """Fit every line of ``placements`` as at ``as_at``; returns ``self``."""
+    def fit(self, placements: pd.DataFrame, as_at: object,
+            history: SpellHistory | None = None) -> LengthOfStayModel:
+        """Fit every line of ``placements`` as at ``as_at``; returns ``self``.
+
+        ``history``: the record's segments built once (:class:`SpellHistory`)."""
         unknown = set(self.families) - set(FAMILIES)
         if unknown:
             raise ValueError(f"unknown families {sorted(unknown)}; choose from {list(FAMILIES)}")
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
         self.history_start_ = resolve_history_start(placements, self.as_at_,
                                                     self.history_start)
-        table = durations(segments(placements), self.as_at_, self.history_start_)
+        table = durations(censor_capped_ends(segments(placements, history=history),
+                                             placements),
+                          self.as_at_, self.history_start_)
         # A line whose spells all start after as_at borrows its service's (or the
         # record's) fit, so its future placements can be costed from their start.
         later = placements[LINE_KEYS].drop_duplicates().itertuples(index=False, name=None)
@@ -316,17 +341,23 @@ class LengthOfStayModel:
         fitted: dict[tuple[str, str], _Fit | None] = {}
 
         by_service = dict(list(table.groupby("service", sort=False)))
+        group_spells: dict[str, StayLikelihood] = {}
+
+        def spells_of(group: str) -> StayLikelihood:
+            if group not in group_spells:
+                group_spells[group] = _spells(
+                    table if group == "*" else by_service.get(group, table.iloc[:0]))
+            return group_spells[group]
 
         def group_fit(group: str, family: str | None) -> _Fit:
             """A service's (``"*"``: everyone's) fit, best or in ``family``; cached."""
-            frame = table if group == "*" else by_service.get(group, table.iloc[:0])
             if family is None:
                 if group not in best_of:
-                    best_of[group], tried = _best_fit(frame, self.families)
+                    best_of[group], tried = _best_fit(spells_of(group), self.families)
                     fitted.update({(group, fit.family): fit for fit in tried})
                 return best_of[group]
             if (group, family) not in fitted:
-                fitted[(group, family)] = _fit_family(family, *_arrays(frame))
+                fitted[(group, family)] = _fit_family(family, spells_of(group))
             return fitted[(group, family)] or group_fit(group, None)
 
         groups = dict(list(table.groupby(LINE_KEYS, sort=True)))
@@ -335,10 +366,11 @@ class LengthOfStayModel:
             frame = groups.get(line, table.iloc[:0])
             ended = int(frame["event"].sum())
             group = group_of.get(line[0], "*")
+            spells = _spells(frame)
             if ended >= self.min_events:
-                best, tried = _best_fit(frame, self.families)
+                best, tried = _best_fit(spells, self.families)
                 source, own = "line", _log_params(best)
-                cov = _mle_covariance(best.family, frame, own)
+                cov = _mle_covariance(best.family, spells, own)
                 prior = _log_params(group_fit(group, best.family))
                 if len(prior) == len(own):
                     informed.append((own, np.diag(cov), prior))
@@ -352,10 +384,10 @@ class LengthOfStayModel:
                 prior = _log_params(best)
             if len(frame) and ended:
                 self.survival_[line] = _kaplan_meier(frame, self.level)
-            chosen[line] = (best, tried, source, frame, ended, own, cov, prior)
+            chosen[line] = (best, tried, source, frame, spells, ended, own, cov, prior)
         self.tau_ = _heterogeneity(informed)
-        rows, self._posterior = {}, {}
-        for line, (best, tried, source, frame, ended, own, cov, prior) in chosen.items():
+        rows, self._posterior, self._frozen = {}, {}, {}
+        for line, (best, tried, source, frame, spells, ended, own, cov, prior) in chosen.items():
             prior_sd = self.tau_[-len(prior):]
             if own is not None and not self.pooling:
                 theta = own
@@ -364,13 +396,13 @@ class LengthOfStayModel:
                 cov = np.linalg.inv(information + np.diag(1 / prior_sd**2))
                 theta = cov @ (information @ own + prior / prior_sd**2)
             elif self.pooling:
-                theta, cov = _posterior(best.family, frame, prior, prior_sd)
+                theta, cov = _posterior(best.family, spells, prior, prior_sd)
             else:
                 theta, cov = prior, np.diag(prior_sd**2)
             self._posterior[line] = (best.family, theta, cov)
             fit = _Fit(best.family, float(np.exp(theta[0])) if len(theta) > 1 else None,
                        float(np.exp(theta[-1])), best.loglik, best.aic)
-            frozen = fit.frozen()
+            frozen = self._frozen[line] = fit.frozen()
             rows[line] = {
                 "family": fit.family, "shape": fit.shape, "scale": fit.scale,
                 "aic": best.aic, "mean_days": float(frozen.mean()),
@@ -383,8 +415,6 @@ class LengthOfStayModel:
         self.fits_ = pd.DataFrame.from_dict(rows, orient="index")
         self.fits_.index = (pd.MultiIndex.from_tuples(self.fits_.index, names=LINE_KEYS)
                             if rows else pd.MultiIndex.from_arrays([[], []], names=LINE_KEYS))
-        self._frozen = {line: _Fit(r["family"], r["shape"], r["scale"], np.nan, r["aic"]).frozen()
-                        for line, r in rows.items()}
 
     def parameter_draws(self, line: tuple[str, str], seed: int | None) -> StayDraws | None:
         """``draws`` parameter sets of a line's stay from its approximate posterior.

@@ -180,7 +180,7 @@ def match_headers(table: pd.DataFrame, columns: list[str], required: list[str], 
                                     f"{shown})"))
     if problems:
         raise DataValidationError(problems)
-    out = table.copy()
+    out = table.copy(deep=False)
     out.columns = names
     notes = []
     if extras:

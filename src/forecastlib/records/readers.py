@@ -27,8 +27,9 @@ Source = str | os.PathLike[str] | pd.DataFrame
 def read_table(source: Source, name: str | None = None) -> tuple[pd.DataFrame, str]:
     """Read a CSV, an XLSX (first sheet) or a DataFrame into text cells.
 
-    Returns the raw frame (the file's headers, every cell as text, blank rows left out)
-    and the name to use in messages (the file name). ``attrs`` of the frame hold the
+    Returns the raw frame (the file's headers, every cell as text, blank rows left out;
+    a CSV's columns as categoricals of their text, codes into each column's distinct
+    cells) and the name to use in messages (the file name). ``attrs`` of the frame hold the
     file's number of each row (``rows``), the header's (``header_row``), notes (the
     encoding used, a workbook's other sheets) and row-shape problems found on the way,
     which :func:`~forecastlib.records.validate_table` reports.

@@ -25,6 +25,13 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.errors import DataValidationError, Problem
+from forecastlib.records.csv_records import (
+    WINDOW,
+    Records,
+    blank_records,
+    coded_cells,
+    scan_records,
+)
 from forecastlib.records.encoding import decode_text
 
 __all__ = ["Sheet", "read_csv_sheet", "read_xlsx_sheet", "sheet_from_frame"]
@@ -48,7 +55,7 @@ class Sheet:
 
     def frame(self) -> pd.DataFrame:
         """The cells under their header names, row numbers and notes in ``attrs``."""
-        frame = self.cells.copy()
+        frame = self.cells.copy(deep=False)
         frame.columns = list(self.header)
         frame.attrs["rows"] = self.rows
         frame.attrs["notes"] = list(self.notes)
@@ -83,7 +90,8 @@ def _tidy(grid: pd.DataFrame, rows: np.ndarray, widths: np.ndarray | None,
         raise DataValidationError(Problem(label, None, None, None,
                                           "a header row and data rows; the file is empty"))
     head = keep[0]
-    header = [str(c) for c in grid.iloc[head].tolist()]
+    header = [str(grid[c].iloc[head]) for c in grid.columns]  # column by column: no
+    # common dtype of every column is worked out for one row
     data = keep[1:]
     problems: list[Problem] = []
     header_width = len(header)
@@ -93,7 +101,7 @@ def _tidy(grid: pd.DataFrame, rows: np.ndarray, widths: np.ndarray | None,
         width = header_width
         short = data[widths[data] < width]
         problems += _capped([Problem(label, int(rows[i]), None,
-                                     _excerpt(grid.iloc[i, : widths[i]].tolist()),
+                                     _excerpt([grid[c].iloc[i] for c in grid.columns[: widths[i]]]),
                                      f"{width} fields as in the header; this row has "
                                      f"{int(widths[i])} (a short row is never filled with "
                                      f"defaults: a comma or a line break is missing or extra)")
@@ -105,7 +113,8 @@ def _tidy(grid: pd.DataFrame, rows: np.ndarray, widths: np.ndarray | None,
         for position in range(extra.shape[1]):
             filled |= extra.iloc[:, position].astype(str).str.strip().to_numpy() != ""
         problems += _capped([Problem(label, int(rows[data[i]]), None,
-                                     _excerpt([c for c in extra.iloc[i].tolist() if c != ""]),
+                                     _excerpt([c for k in extra.columns
+                                               if (c := extra[k].iloc[i]) != ""]),
                                      f"no fields beyond the header's {header_width} columns "
                                      f"(a comma inside a number or name must be quoted)")
                              for i in np.flatnonzero(filled)], label, "fields beyond the header")
@@ -113,44 +122,6 @@ def _tidy(grid: pd.DataFrame, rows: np.ndarray, widths: np.ndarray | None,
     cells.columns = range(cells.shape[1])
     return Sheet(header + [""] * (cells.shape[1] - len(header)), cells,
                  rows[data].astype(np.int64), int(rows[head]), notes, problems)
-
-
-def _split_plain(text: str, raw: bytes | None = None
-                 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
-    """Fast path for text without quotes: fields and blank lines counted on the bytes,
-    lines split on commas by pandas' C parser.
-
-    ``raw`` is the file's own bytes when they are plain UTF-8 (no byte-order mark):
-    then they are scanned and parsed as they are, without copies of the text.
-    """
-    if raw is not None and raw.count(b"\r") == raw.count(b"\r\n"):
-        payload = raw if raw.endswith(b"\n") or not raw else raw + b"\n"
-    else:
-        normal = text.replace("\r\n", "\n").replace("\r", "\n")
-        if normal and not normal.endswith("\n"):
-            normal += "\n"
-        payload = normal.encode("utf-8")
-    if not payload:
-        return pd.DataFrame(), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
-    data = np.frombuffer(payload, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)
-    count = ends.size
-    before = np.concatenate([[0], ends])  # position of each line's "\n", and 0 first
-
-    def per_line(positions: np.ndarray) -> np.ndarray:
-        return np.diff(np.searchsorted(positions, before))
-
-    commas = np.flatnonzero(data == 44)
-    widths = per_line(commas) + 1
-    spacing = np.flatnonzero((data == 44) | (data == 32) | (data == 9) | (data == 13))
-    lengths = np.diff(np.concatenate([[-1], ends])) - 1  # characters before the "\n"
-    blank = per_line(spacing) == lengths
-    grid = pd.read_csv(io.BytesIO(payload), header=None, names=range(int(widths.max())),
-                       dtype=object, na_filter=False, skip_blank_lines=False,
-                       quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8")
-    if len(grid) != count:  # never expected; the careful path is always right
-        return None
-    return grid, blank, widths
 
 
 def _split_quoted(text: str, label: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray,
@@ -177,17 +148,68 @@ def _split_quoted(text: str, label: str) -> tuple[pd.DataFrame, np.ndarray, np.n
     return grid, blank, widths, np.array(starts, dtype=np.int64)
 
 
+def _plain_utf8(raw: bytes) -> bool:
+    """UTF-8 without a byte-order mark or a NUL: parsed as it is, never decoded whole."""
+    if raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            or b"\x00" in raw:
+        return False
+    if raw.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), WINDOW):
+            decoder.decode(view[start:start + WINDOW])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _coded(source: Path | bytes, records: Records) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The records' cells (categoricals) and which records are blank; ``None`` if pandas
+    split the text into other records than the scan did (never expected)."""
+    width = int(records.widths.max()) if records.widths.size else 0
+    if width == 0:
+        return pd.DataFrame(), np.zeros(0, dtype=bool)
+    try:
+        grid = coded_cells(source, width)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    if len(grid) != records.widths.size:
+        return None
+    return grid, blank_records(grid, records.quoted)
+
+
 def read_csv_sheet(path: Path, label: str) -> Sheet:
-    """Read a CSV file (any of the encodings of :func:`decode_text`) into a Sheet."""
+    """Read a CSV file (any of the encodings of :func:`decode_text`) into a Sheet.
+
+    Plain UTF-8 text with well-formed quotes (nearly every file) is scanned on its bytes
+    and parsed from the file in chunks (:mod:`~forecastlib.records.csv_records`); the
+    bytes are freed before the cells are parsed. Other text is decoded whole first, and
+    text that the scan cannot vouch for is read record by record with :mod:`csv`.
+    """
     raw = path.read_bytes()
+    if _plain_utf8(raw):
+        records = scan_records(raw)
+        if records is not None:
+            raw = b""  # the scan's arrays are all that is kept; pandas reads the file
+            coded = _coded(path, records)
+            if coded is not None:
+                return _tidy(coded[0], records.lines, records.widths, coded[1], label, [])
+            raw = path.read_bytes()
     text, notes = decode_text(raw, label)
-    plain_utf8 = not notes and not raw.startswith(codecs.BOM_UTF8)
-    plain = None if '"' in text else _split_plain(text, raw if plain_utf8 else None)
-    if plain is not None:
-        grid, blank, widths = plain
-        rows = np.arange(1, len(grid) + 1, dtype=np.int64)
-    else:
-        grid, blank, widths, rows = _split_quoted(text, label)
+    del raw
+    payload = text.encode("utf-8")
+    records = scan_records(payload)
+    if records is None and '"' not in text:  # bare "\r" line breaks
+        payload = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+        records = scan_records(payload)
+    if records is not None:
+        coded = _coded(payload, records)
+        if coded is not None:
+            return _tidy(coded[0], records.lines, records.widths, coded[1], label, notes)
+    grid, blank, widths, rows = _split_quoted(text, label)
     return _tidy(grid, rows, widths, blank, label, notes)
 
 

@@ -96,31 +96,51 @@ class _Collector:
         return sorted(self.problems, key=lambda p: p.row if p.row is not None else 1 << 62)
 
 
-def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise a column: row codes and its distinct cells, surrounding spaces removed.
+def _cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Factorise a column: row codes, its distinct cells (when all are ``str``), those
+    cells as text, and as text with surrounding spaces removed.
 
     Parsing works on the distinct cells and is mapped back through the codes, so a
     column of a million rows with a few thousand distinct dates parses a few thousand.
+    A CSV's columns come already coded (categoricals) from the reader.
     """
-    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=False)
-    distinct = np.asarray(uniques, dtype=object).astype(str).astype(_TEXT)
-    return codes, np.strings.strip(distinct)
+    if isinstance(column.dtype, pd.CategoricalDtype) and not column.hasnans:
+        codes = column.cat.codes.to_numpy()
+        uniques = column.cat.categories.to_numpy(dtype=object)
+        distinct = uniques.astype(_TEXT)  # the reader's categories are str
+    else:
+        codes, given = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=False)
+        distinct = np.asarray(given, dtype=object).astype(str).astype(_TEXT)
+        uniques = None
+    return codes, uniques, distinct, np.strings.strip(distinct)
+
+
+def _as_given(uniques: np.ndarray | None, distinct: np.ndarray,
+              stripped: np.ndarray) -> np.ndarray:
+    """The stripped cells as Python strings, reusing the given ones left unchanged."""
+    if uniques is None:
+        return stripped.astype(object)
+    values = uniques.copy()
+    changed = np.flatnonzero(np.strings.str_len(stripped) != np.strings.str_len(distinct))
+    values[changed] = stripped[changed].astype(object)
+    return values
 
 
 def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Series:
-    codes, cells = _cells(column)
+    codes, uniques, distinct, cells = _cells(column)
     empty = cells == ""
     present = ~empty
-    shown = cells.astype(object)
+    stripped = cells
 
-    def report(bad_cells: np.ndarray, expected: str, values: np.ndarray | None = shown) -> None:
+    def report(bad_cells: np.ndarray, expected: str, show: bool = True) -> None:
         if bad_cells.any():
             rows = bad_cells[codes]
-            out.add_mask(rows, spec.name, None if values is None else values[codes[rows]],
-                         expected, values_aligned=True)
+            first = np.flatnonzero(rows)[:MAX_PROBLEMS_PER_CHECK]
+            shown = stripped[codes[first]].astype(object) if show else None
+            out.add_mask(rows, spec.name, shown, expected, values_aligned=True)
 
     if spec.required:
-        report(empty, f"a value ({spec.expected()}); the cell is empty", values=None)
+        report(empty, f"a value ({spec.expected()}); the cell is empty", show=False)
     if spec.kind in ("text", "choice"):
         if spec.kind == "choice":
             cells = np.strings.lower(cells)
@@ -129,7 +149,8 @@ def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Se
                 known |= cells == choice
             report(present & ~known, spec.expected())
         default = spec.default if spec.default is not None else ""
-        values = cells.astype(object)
+        values = (cells.astype(object) if spec.kind == "choice"
+                  else _as_given(uniques, distinct, cells))
         values[empty] = default
         return pd.Series(values[codes], index=column.index, dtype=str)
     if spec.kind == "date":

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand import LengthOfStayModel, MoveModel, PriceModel, StartsModel
+from forecastlib.demand import (
+    LengthOfStayModel,
+    MoveModel,
+    PriceModel,
+    SpellHistory,
+    StartsModel,
+)
 from forecastlib.streams import stream
 
 __all__ = ["DemandModels", "StartChanges"]
@@ -28,13 +34,14 @@ class DemandModels:
             ) -> DemandModels:
         """Fit lengths of stay and moves between lines (and, for new starts, starts
         and prices) to the record."""
-        stays = LengthOfStayModel().fit(placements, as_at)
-        moves = MoveModel().fit(placements, as_at)
-        history = placements["start_date"] <= pd.Timestamp(np.datetime64(as_at, "D"))
-        if not new_starts or not history.any():  # no start by as_at: no rate to learn
+        history = SpellHistory.build(placements)  # spells and segments, once for all fits
+        stays = LengthOfStayModel().fit(placements, as_at, history=history)
+        moves = MoveModel().fit(placements, as_at, history=history)
+        started = placements["start_date"] <= pd.Timestamp(np.datetime64(as_at, "D"))
+        if not new_starts or not started.any():  # no start by as_at: no rate to learn
             return cls(stays, moves=moves)
-        return cls(stays, StartsModel().fit(placements, as_at),
-                   PriceModel().fit(placements, as_at), moves)
+        return cls(stays, StartsModel().fit(placements, as_at, history=history),
+                   PriceModel().fit(placements, as_at, history=history), moves)
 
 
 @dataclass
