@@ -9,9 +9,13 @@ placement-simulations per second is printed beside, measured in the same run:
   in float32, the same blocks), the floor any simulation must pay;
 * a naive Python loop doing the same projection, on a small slice, for scale.
 
-Peak memory (``tracemalloc``, which sees numpy's allocations) is printed for several N
-to show it stays flat as N grows. Targets (issue 4): at least half the bare numpy
-throughput; 100k placements x 10,000 simulations in under 10 s; memory flat in N.
+The same book with 40 parameter draws of its stay (simulation ``s`` under draw ``s mod
+40``, one kernel call per block with a row of thresholds per draw) is timed beside it.
+The simulated mean is printed beside the exact analytic mean (and how many standard
+errors apart). Peak memory (``tracemalloc``, which sees numpy's allocations) is printed
+for several N beside the bare draws' peak in the same run, to show it stays flat as N
+grows. Targets (issue 4): at least half the bare numpy throughput; 100k placements x
+10,000 simulations in under 10 s; memory flat in N.
 
 Run: ``python benchmarks/bench_simulation.py [--placements 100000] [--simulations 10000]``.
 """
@@ -40,6 +44,26 @@ def make_book(placements: int, mean_stay: float = 600.0) -> OpenBook:
                     age=rng.integers(1, 3 * 365, placements).astype(float),
                     distribution=distribution,
                     month_ends=np.array([30.0, 61, 92, 120, 151]))
+
+
+def with_draws(book: OpenBook, draws: int = 40) -> OpenBook:
+    """The book with ``draws`` parameter sets of its log-normal stay around the fit."""
+    from forecastlib.demand import StayDraws
+
+    rng = np.random.default_rng(1)
+    sigma, scale = book.distribution.args[0], book.distribution.kwds["scale"]
+    sets = StayDraws("lognormal", sigma * np.exp(rng.normal(0, 0.05, draws)),
+                     scale * np.exp(rng.normal(0, 0.05, draws)))
+    return OpenBook(book.daily, book.age, book.distribution, book.month_ends, draws=sets)
+
+
+def peak_of(function, *args) -> float:
+    """Peak traced memory (MiB) of one call."""
+    tracemalloc.start()
+    function(*args)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
 
 
 def project(book: OpenBook, simulations: int, workers: int | None = None) -> np.ndarray:
@@ -89,6 +113,8 @@ def main() -> None:
 
     engine_time, totals = timed(project, book, args.simulations)
     bare_time, _ = timed(bare_draws, book, args.simulations)
+    drawn_book = with_draws(book)
+    drawn_time, drawn_totals = timed(project, drawn_book, args.simulations)
     loop_placements, loop_simulations = 200, 5
     loop_time, _ = timed(python_loop, book, loop_simulations, loop_placements)
     loop_rate = loop_placements * loop_simulations / loop_time
@@ -110,15 +136,22 @@ def main() -> None:
     speed_up = cells / engine_time / loop_rate
     print(f"naive Python loop              {'':7} {loop_rate:16,.0f} /s   (measured on "
           f"{loop_placements} x {loop_simulations}); engine is x{speed_up:,.0f}")
-    print(f"simulated mean vs exact analytic mean: {error:+.2f} standard errors")
+    print(f"engine, 40 stay draws          {drawn_time:7.2f} s  {cells / drawn_time:14,.0f} /s"
+          f"   ({drawn_time / engine_time:.2f} x the engine without draws)")
+    print(f"simulated mean {totals.mean():,.0f} beside the exact analytic mean {mean:,.0f}: "
+          f"{error:+.2f} standard errors")
+    drawn_mean, drawn_variance = drawn_book.expected_cost()
+    drawn_error = (drawn_totals.mean() - drawn_mean) / math.sqrt(drawn_variance
+                                                                 / args.simulations)
+    print(f"with 40 draws: simulated {drawn_totals.mean():,.0f} beside exact {drawn_mean:,.0f}: "
+          f"{drawn_error:+.2f} standard errors")
 
-    print("\npeak memory (tracemalloc) as simulations grow:")
+    print("\npeak memory (tracemalloc) as simulations grow, beside the bare draws' peak:")
     for simulations in (1_000, 5_000, args.simulations):
-        tracemalloc.start()
-        project(book, simulations)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        print(f"  {simulations:>7,} simulations: {peak / 2**20:8.1f} MiB")
+        engine_peak = peak_of(project, book, simulations)
+        bare_peak = peak_of(bare_draws, book, simulations)
+        print(f"  {simulations:>7,} simulations: engine {engine_peak:8.1f} MiB   "
+              f"bare draws {bare_peak:8.1f} MiB   ratio {engine_peak / bare_peak:5.2f}")
 
 
 if __name__ == "__main__":

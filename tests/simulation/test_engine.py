@@ -31,9 +31,11 @@ def test_open_book_simulation_matches_its_analytic_moments():
 
 
 def test_block_size_depends_only_on_the_book_and_bounds_memory():
-    book = OpenBook(np.ones(100_000), np.ones(100_000), stats.expon(scale=100),
+    from forecastlib.simulation.open_book import CHUNK_ELEMENTS
+
+    book = OpenBook(np.ones(10_000), np.ones(10_000), stats.expon(scale=100),
                     np.array([30.0]))
-    assert book.chunk_size(10_000) * 100_000 <= 1 << 23
+    assert book.chunk_size(10_000) * 10_000 <= CHUNK_ELEMENTS
     assert book.chunk_size(10) == 10
 
 

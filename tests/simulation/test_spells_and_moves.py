@@ -15,7 +15,7 @@ from forecastlib.accrual import accrue
 from forecastlib.outturn import forecast_outturn
 from forecastlib.simulation import DemandModels, OpenBook
 from forecastlib.simulation.engine import open_books, remaining_grid
-from forecastlib.simulation.open_book import simulate_segments
+from forecastlib.simulation.segments import simulate_segments
 from forecastlib.streams import stream
 
 MONTHS = np.array([30.0, 61, 92, 120, 151])

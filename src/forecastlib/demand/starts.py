@@ -419,27 +419,28 @@ class StartsModel:
 
     def _component_rates(self, line: tuple[str, str], fit: CandidateFit, months: pd.PeriodIndex,
                          simulations: int, parameter_rng: np.random.Generator,
-                         rng: np.random.Generator) -> np.ndarray:
-        """Start rates of one candidate with its parameter and level uncertainty."""
+                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Start rates of one candidate (parameter and level uncertainty), and means."""
         if fit.kind == "pooled" and fit.level is None:
             level = parameter_rng.gamma(np.full(simulations, fit.events + 0.5),
                                         1.0 / max(fit.exposure_months, 1e-9))
-            return level[:, None] * self._scale(line, fit, months)[None, :]
+            return (rate := level[:, None] * self._scale(line, fit, months)[None, :]), rate
         if fit.kind in ("level", "pooled"):
-            return (fit.level.paths(parameter_rng, len(months), simulations)
-                    * self._scale(line, fit, months)[None, :])
+            return (rate := fit.level.paths(parameter_rng, len(months), simulations)
+                    * self._scale(line, fit, months)[None, :]), rate
         draws = parameter_rng.multivariate_normal(fit.params, fit.cov, size=simulations,
                                                   method="eigh")
         mean = np.exp(np.clip(self._log_means(fit, line, months, draws), -50, 30))
         if fit.negbin:
             alpha = np.clip(draws[:, -1], 1e-8, None)[:, None]
-            mean = rng.gamma(1.0 / alpha, mean * alpha)
-        return mean
+            return rng.gamma(1.0 / alpha, mean * alpha), mean
+        return mean, mean
 
     def simulate(self, horizon: int, simulations: int, seed: int | None = None,
                  parameter_uncertainty: bool = True,
                  rate_factors: dict[tuple[str, str], np.ndarray] | None = None,
-                 common: bool = True, block: int | None = None) -> np.ndarray:
+                 common: bool = True, block: int | None = None,
+                 means: np.ndarray | None = None) -> np.ndarray:
         """Simulated start counts, shape ``(lines, simulations, horizon)``.
 
         Lines are in the order of :attr:`fits_`. Each simulation draws a candidate by its
@@ -452,10 +453,14 @@ class StartsModel:
         capped at the line's ``cap``; ``rate_factors`` (a scenario's demand growth)
         multiply a line's rate month by month after the cap. ``block`` (the engine's
         block of simulations) keys every stream, so that each block draws its own.
+        ``means`` (float, the counts' shape) receives each count's mean given the simulation's
+        parameters, shocks and level path (no Poisson or gamma noise; capped).
         """
         self._check_fitted()
         months = self.future_months(horizon)
         out = np.zeros((len(self._fits), simulations, horizon), dtype=np.int64)
+        if means is not None:
+            means[:] = 0.0
         shocks = {}
         if parameter_uncertainty and common and self.common_.active:
             shocks = self.common_.draw(seed, [line[0] for line in self._fits], simulations,
@@ -470,6 +475,8 @@ class StartsModel:
             if not parameter_uncertainty:
                 rate = np.broadcast_to(self._plugin_mean(line, fit, months),
                                        (simulations, horizon))
+                if means is not None:
+                    means[position] = np.minimum(rate * factor[None, :], 1e9)
                 alpha = sum(item.weight * item.dispersion for item in fit.components)
                 if alpha > 0:
                     rate = rng.gamma(1.0 / alpha, rate * alpha)
@@ -478,19 +485,21 @@ class StartsModel:
                 pick = (parameter_rng.choice(len(components), size=simulations,
                                              p=[item.weight for item in components])
                         if len(components) > 1 else np.zeros(simulations, dtype=int))
-                rate = np.empty((simulations, horizon))
+                both = np.empty((2, simulations, horizon))  # rates and their means
                 for index, item in enumerate(components):
                     rows = np.flatnonzero(pick == index)
                     if len(rows):
-                        rate[rows] = self._component_rates(line, item, months, len(rows),
-                                                           parameter_rng, rng)
+                        both[:, rows] = self._component_rates(line, item, months, len(rows),
+                                                              parameter_rng, rng)
                 if fit.shared and self.drift_ > 0:
                     steps = parameter_rng.normal(0.0, np.sqrt(self.drift_), (simulations, horizon))
-                    rate = rate * np.exp(np.cumsum(steps, axis=1)
-                                         - self.drift_ * np.arange(1, horizon + 1) / 2)
+                    both *= np.exp(np.cumsum(steps, axis=1)
+                                   - self.drift_ * np.arange(1, horizon + 1) / 2)
                 if fit.shared and line[0] in shocks:
-                    rate = rate * shocks[line[0]]
-                rate = np.minimum(rate, fit.cap)
+                    both *= shocks[line[0]]
+                rate, mean = np.minimum(both, fit.cap)
+                if means is not None:
+                    means[position] = np.minimum(mean * factor[None, :], 1e9)
             out[position] = rng.poisson(np.minimum(rate * factor[None, :], 1e9))
         return out
 

@@ -109,9 +109,11 @@ class BlockOutput:
 
     ``paths`` (lines x sims x months) is the cumulative remaining spend, ``running``
     the placements in placement on the last day, ``open_total`` the open books' own
-    year-end cost, ``moved_open`` the cost of their moved spells, ``plug_in`` the
-    year-end cost of new starts with every parameter at its estimate, ``no_common`` the
-    year-end cost without the common market shock; ``moves`` counts the moves made.
+    year-end cost, ``moved_open`` the cost of their moved spells, ``plug_in`` the new
+    starts' process-only year-end cost (their cost less its mean given the simulation's
+    parameters, plus the mean at the estimates; a run at the estimates where starts move
+    between lines or a scenario moves starts), ``no_common`` the year-end cost without
+    the common market shock; ``moves`` counts the moves made.
     """
 
     block: int
@@ -165,19 +167,26 @@ def simulate_block(job: BlockJob, block: int) -> BlockOutput:
     open_total = np.zeros((count, simulations))
     plug_in = np.zeros((count, simulations))
     no_common = np.zeros((count, simulations))
-    counts = plug_counts = None
+    counts = plug_counts = means = plug_means = None
     start_lines: list[tuple] = []
     if job.new:
         factors = job.start_changes.factors if job.start_changes else None
-        counts = models.starts.simulate(job.horizon, simulations, seed, rate_factors=factors,
-                                        block=block)
-        plug_counts = models.starts.simulate(job.horizon, simulations, seed,
-                                             parameter_uncertainty=False,
-                                             rate_factors=factors, block=block)
         start_lines = list(models.starts.fits_.index)
+        means = np.empty((len(start_lines), simulations, job.horizon))
+        counts = models.starts.simulate(job.horizon, simulations, seed, rate_factors=factors,
+                                        block=block, means=means)
+        if any(not _held_analytically(job, line) for line in job.new):
+            plug_counts = models.starts.simulate(job.horizon, simulations, seed,
+                                                 parameter_uncertainty=False,
+                                                 rate_factors=factors, block=block)
+        else:
+            plug_means = np.empty((len(start_lines), 1, job.horizon))
+            models.starts.simulate(job.horizon, 1, seed, parameter_uncertainty=False,
+                                   rate_factors=factors, block=block, means=plug_means)
         if job.start_changes:
             counts = job.start_changes.move(counts, start_lines, seed, block)
-            plug_counts = job.start_changes.move(plug_counts, start_lines, seed, block)
+            if plug_counts is not None:
+                plug_counts = job.start_changes.move(plug_counts, start_lines, seed, block)
     # One draw per simulation shared by every line: price inflation and the market shock.
     market = stream(seed, ("*", "market"), "prices", block=block).standard_normal(
         (2, simulations))
@@ -201,7 +210,11 @@ def simulate_block(job: BlockJob, block: int) -> BlockOutput:
             paths[position] += new_paths
             running[position] += new_running
             no_common[position] += unshocked
-            if grid:  # the same price and stay streams, with every parameter at its estimate
+            if grid and plug_means is not None:  # cost less its mean given the parameters
+                plug_in[position] += (new_paths[:, -1] + job.new[line].expected_totals(
+                    plug_means[index], parameters=False)[0] - job.new[line].expected_totals(
+                    means[index], first=first, market=market))
+            elif grid:  # the same price and stay streams, with every parameter at its estimate
                 plug_paths, _ = job.new[line].simulate(
                     plug_counts[index], seed, line, totals_only=True,
                     movers=new_movers[1].setdefault(line, []), parameters=False,
@@ -212,6 +225,14 @@ def simulate_block(job: BlockJob, block: int) -> BlockOutput:
                                     seed=seed, block=block, first=first)
     return BlockOutput(block, paths, running, open_total, moved_open, plug_in, no_common,
                        made)
+
+
+def _held_analytically(job: BlockJob, line: tuple) -> bool:
+    """Whether the process-only cost of ``line``'s new starts is their cost less its
+    mean given the simulation's parameters (plus the plug-in mean): when the starts do
+    not move between lines and no scenario moves starts (else a plug-in run)."""
+    return job.start_changes is None and (job.models.moves is None
+                                          or job.new[line].move_rate <= 0)
 
 
 def run_blocks(job: BlockJob, blocks: Iterable[int]) -> list[BlockOutput]:

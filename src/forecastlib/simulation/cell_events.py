@@ -15,26 +15,39 @@ import numpy as np
 __all__ = ["bernoulli_cells", "cell_events", "direct_events"]
 
 
+def _rows(table: np.ndarray, draw: np.ndarray | None) -> np.ndarray:
+    """A per-placement table as rows per simulation: ``table`` is one row (shape
+    ``(n,)`` or ``(1, n)``, broadcast) or one row per draw (``(K, n)``, row
+    ``draw[s]`` for simulation ``s``)."""
+    if table.ndim == 1:
+        return table[None, :]
+    return table[:1] if len(table) == 1 or draw is None else table[draw]
+
+
 def cell_events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
-                 move_within: np.ndarray | None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+                move_within: np.ndarray | None, draw: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The cells with an event, from one uniform per cell (two with moves): simulation,
-    placement, end uniform and move uniform of each, ordered by simulation."""
-    count = len(threshold)
+    placement, end uniform and move uniform of each, ordered by simulation.
+
+    ``threshold`` and ``move_within`` are per placement, or per draw and placement with
+    ``draw`` giving each simulation's row."""
+    count = threshold.shape[-1]
     uniform = rng.random((simulations, count), dtype=np.float32)
-    event = uniform >= threshold[None, :]
+    event = uniform >= _rows(threshold, draw)
     if move_within is not None:
         move_uniform = rng.random((simulations, count), dtype=np.float32)
-        event |= move_uniform < move_within[None, :]
+        event |= move_uniform < _rows(move_within, draw)
     flat = np.flatnonzero(event)
-    rows, cols = np.divmod(flat, count)
+    rows = flat // count
+    cols = flat - rows * count
     chance = move_uniform.ravel()[flat] if move_within is not None else None
     return rows, cols, uniform.ravel()[flat], chance
 
 
 def direct_events(rng: np.random.Generator, simulations: int, threshold: np.ndarray,
-            move_within: np.ndarray | None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+                  move_within: np.ndarray | None, draw: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The cells with an event drawn directly, in the same distribution as
     :func:`cell_events`.
 
@@ -45,21 +58,35 @@ def direct_events(rng: np.random.Generator, simulations: int, threshold: np.ndar
     ``[0, q)``, an end (``u = t + w``, ``v`` uniform) when ``w < 1 - t``, otherwise a
     move alone (``v`` uniform on ``[0, m)``, ``u`` below ``t``). The cost is about the
     placements plus the events, not the cells.
+
+    With a row per draw (``q`` varying by simulation), candidates are drawn at each
+    placement's highest ``q`` over the draws and kept with probability ``q / q_max``
+    (thinning: exact); ``w = r q_max`` of a kept candidate (``r`` its thinning uniform)
+    is then uniform on ``[0, q)``.
     """
-    t = threshold.astype(float)
-    m = np.zeros_like(t) if move_within is None else move_within.astype(float)
+    t_rows = np.atleast_2d(threshold).astype(float)
+    m_rows = (np.zeros((1, t_rows.shape[1])) if move_within is None
+              else np.atleast_2d(move_within).astype(float))
+    highest = (1.0 - t_rows * (1.0 - m_rows)).max(axis=0)
+    rows, cols = bernoulli_cells(rng, highest, simulations)
+    pick_t = 0 if len(t_rows) == 1 or draw is None else draw[rows]
+    pick_m = 0 if len(m_rows) == 1 or draw is None else draw[rows]
+    t, m = t_rows[pick_t, cols], m_rows[pick_m, cols]
     q = 1.0 - t * (1.0 - m)
-    rows, cols = bernoulli_cells(rng, q, simulations)
-    w = rng.random(rows.size) * q[cols]
-    ends = w < 1.0 - t[cols]
+    w = rng.random(rows.size) * highest[cols]
+    kept = np.flatnonzero(w < q)
+    if kept.size < rows.size:  # thinning, with several draws
+        rows, cols, t, m, w = rows[kept], cols[kept], t[kept], m[kept], w[kept]
+    ends = w < 1.0 - t
     below_one = np.nextafter(np.float32(1), np.float32(0))
     # t is a float32 value, so t + w rounds to a float32 no smaller than t
-    drawn = np.where(ends, np.minimum((t[cols] + w).astype(np.float32), below_one),
+    drawn = np.where(ends, np.minimum((t + w).astype(np.float32), below_one),
                      np.float32(-1))
     if move_within is None:
         return rows, cols, drawn, None
     v = rng.random(rows.size, dtype=np.float32)
-    alone = np.minimum(v * move_within[cols], np.nextafter(move_within[cols], np.float32(0)))
+    m32 = m.astype(np.float32)
+    alone = np.minimum(v * m32, np.nextafter(m32, np.float32(0)))
     return rows, cols, drawn, np.where(ends, v, alone)
 
 

@@ -306,7 +306,7 @@ def simulate_remaining(
         no_common[:, columns] = output.no_common
         made += output.moves
     # Parameters held at their estimates: the stay draws' variation taken out over all
-    # simulations (it needs every block), plus the plug-in new starts.
+    # simulations (it needs every block), plus the process-only new starts.
     groups = range(models.stays.draws) if getattr(models.stays, "draws", 0) > 0 else None
     for position, line in enumerate(lines):
         if line in books and grid:

@@ -19,7 +19,7 @@ from forecastlib.accrual.rates import price_terms
 from forecastlib.demand import MoveModel
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.simulation.models import DemandModels
-from forecastlib.simulation.open_book import simulate_segments
+from forecastlib.simulation.segments import simulate_segments
 from forecastlib.streams import stream
 
 __all__ = ["MOVE_ROUNDS", "Entries", "follow_moves", "new_entries"]

@@ -35,8 +35,8 @@ from forecastlib.streams import stream
 
 __all__ = ["NewStarts"]
 
-#: Most new placements drawn at once (bounds memory: about 100 bytes each, ~50 MB).
-BLOCK_PLACEMENTS = 1 << 19
+#: Most new placements drawn at once (about 100 bytes each, ~6 MB: the arrays stay in cache).
+BLOCK_PLACEMENTS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -126,22 +126,28 @@ class NewStarts:
         grid = self.month_ends[-1:] if totals_only else self.month_ends
         paths = np.zeros((simulations, len(grid)))
         running = np.zeros(simulations, dtype=np.int64)
-        ends = np.cumsum(counts.ravel(), dtype=np.int64)  # last position + 1 of each cell
+        flat = counts.ravel().astype(np.int64)
+        ends = np.cumsum(flat)  # last position + 1 of each cell
         total = int(ends[-1]) if ends.size else 0
         if total == 0 or len(self.pool) == 0:
             return paths, running
         size = self.block_size()
         for chunk in range(-(-total // size)):  # a loop over chunks of placements
-            positions = np.arange(chunk * size, min((chunk + 1) * size, total), dtype=np.int64)
-            cell = np.searchsorted(ends, positions, side="right")
-            sim, month = np.divmod(cell, months)
-            low = int(sim[0])
+            low_position, high_position = chunk * size, min((chunk + 1) * size, total)
+            cells = np.arange(np.searchsorted(ends, low_position, side="right"),
+                              np.searchsorted(ends, high_position - 1, side="right") + 1)
+            # each cell's placements inside the chunk (whole cells but at the chunk's edges)
+            repeats = (np.minimum(ends[cells], high_position)
+                       - np.maximum(ends[cells] - flat[cells], low_position))
+            low = int(cells[0] // months)
+            sim = np.repeat(cells // months - low, repeats)
             moved: list | None = [] if movers is not None else None
             part, part_running, unshocked = self._block(
-                sim - low, month, grid, stream(seed, line, "prices", chunk, block=block),
+                sim, cells % months, repeats, grid,
+                stream(seed, line, "prices", chunk, block=block),
                 moved, first_sim=first + low,
                 market=market[:, low:] if parameters and market is not None else None,
-                parameters=parameters)
+                parameters=parameters, want_unshocked=no_common is not None)
             rows = slice(low, low + len(part))
             paths[rows] += part
             running[rows] += part_running
@@ -151,66 +157,274 @@ class NewStarts:
                 movers.extend({**record, "sim": record["sim"] + low} for record in moved)
         return paths, running
 
-    def _block(self, sim: np.ndarray, month: np.ndarray, grid: np.ndarray,
-               rng: np.random.Generator, movers: list | None = None, first_sim: int = 0,
-               market: np.ndarray | None = None, parameters: bool = True
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _block(self, sim: np.ndarray, month: np.ndarray, repeats: np.ndarray,
+               grid: np.ndarray, rng: np.random.Generator, movers: list | None = None,
+               first_sim: int = 0, market: np.ndarray | None = None, parameters: bool = True,
+               want_unshocked: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Paths, year-end placements and year-end cost without the common shock of one
         chunk of new placements, for the simulations ``0 .. sim.max()`` it touches
         (``sim`` relative to its first, the global simulation ``first_sim``; ``market``
-        columns from that first simulation on)."""
+        columns from that first simulation on). The chunk's placements are ``repeats``
+        of each of its cells, whose months are ``month``.
+
+        Only the placements whose stay ends before year-end need the inverse survival:
+        a start on day ``d`` ends this year when its survival uniform ``u`` is at least
+        ``S(D - d)`` (a table over draws and days). Costs are reduced per simulation and
+        day with two ``bincount`` (daily cost by first day, and by last day for those
+        ending), then to month-ends with the matrices ``(m - d + 1)^+`` and ``(m - d)^+``.
+        """
         simulations = int(sim[-1]) + 1
-        paths = np.zeros((simulations, len(grid)))
-        first, last_day = self.month_first_days[month], self.month_last_days[month]
-        start = first + np.floor(rng.random(sim.size) * (last_day - first + 1))
-        kept = start >= 1
-        sim, start = sim[kept], start[kept]
-        if start.size == 0:
-            return paths, np.zeros(simulations, dtype=np.int64), np.zeros(simulations)
-        overall = sim + first_sim  # the global simulation: it picks the draws
-        terms = self._terms
-        pick = rng.integers(0, len(self.pool), start.size)
+        horizon = int(self.month_ends[-1])
+        width = horizon + 2  # days 0 .. D + 1 (a start after D costs nothing)
+        empty = np.zeros(simulations)
+        first, span = self._month_days
+        span = np.repeat(span[month], repeats)
+        offset = (rng.random(sim.size) * span).astype(np.int64)
+        np.minimum(offset, span - 1, out=offset)
+        day = np.repeat(first[month], repeats)
+        day += offset
+        kept = day >= 1
+        if not kept.all():
+            sim, day = sim[kept], day[kept]
+        if day.size == 0:
+            return np.zeros((simulations, len(grid))), empty.astype(np.int64), empty
+        np.minimum(day, horizon + 1, out=day)
+        rows = np.arange(first_sim, first_sim + simulations)  # global simulations
+        placed = np.diff(np.searchsorted(sim, np.arange(simulations + 1)))  # sim is sorted
+
+        def each(per_simulation: np.ndarray) -> np.ndarray:
+            """A per-simulation value for each start (``sim`` is sorted: a repeat)."""
+            return np.repeat(per_simulation, placed)
+
+        pick = rng.integers(0, len(self.pool), day.size)
         if parameters and self.bootstrap is not None:
-            pick = self.bootstrap[overall % len(self.bootstrap), pick]
-        log_factor = start * (np.log1p(self.inflation) / 365.25)
+            pick += each((rows % len(self.bootstrap)) * len(self.pool))
+            pick = self.bootstrap.ravel()[pick]
+        daily = self._net[pick]
+        # log price factor: trend, drawn inflation, re-trended pool record, shock, jitter
+        slope = np.log1p(self.inflation) / 365.25
         shock = None
         if parameters and market is not None:
-            drawn = market[0, sim] * self.inflation_sd
-            log_factor = log_factor + drawn * (start / 365.25)
+            drawn = market[0, :simulations] * self.inflation_sd
+            log_factor = day * each(slope + drawn / 365.25)
             if self.pool_years is not None:
-                log_factor = log_factor + drawn * self.pool_years[pick]
+                log_factor += each(drawn) * self.pool_years[pick]
             v0, v1 = self.shock_variance
             if v0 > 0 or v1 > 0:
-                shock = np.sqrt(v0 + v1 * start / 365.25) * market[1, sim]
-                log_factor = log_factor + shock
-        factor = np.exp(log_factor)
-        if self.jitter:
-            factor = factor * np.exp(rng.normal(-self.jitter**2 / 2, self.jitter, start.size))
-        daily = factor * (terms.cost_numerator[pick] / terms.cost_denominator[pick]
-                          - terms.income_per_week[pick] / 7.0)
-        uniform = rng.random(start.size)
-        if parameters and self.stay_draws is not None:
-            total_days = self.stay_draws.isf(uniform, overall % len(self.stay_draws))
+                root = np.sqrt(v0 + v1 * np.arange(width) / 365.25)
+                shock = root[day] * each(market[1, :simulations])
+                log_factor += shock
         else:
-            total_days = inverse_survival(self.distribution, uniform)
-        stay = np.maximum(np.ceil(total_days), 1)
-        last = start + stay - 1
-        if self.move_rate > 0 and movers is not None:  # a move may come first
-            move_day = start - 1 + np.maximum(
-                np.ceil(-np.log1p(-rng.random(start.size)) / self.move_rate), 1)
-            moved = (move_day <= last) & (move_day <= float(self.month_ends[-1]))
-            last = np.where(moved, move_day - 1, last)
-            movers.append({"sim": sim[moved], "day": move_day[moved],
-                           "age": 1.0 - start[moved]})
-        for index, month_end in enumerate(grid):
-            days = np.clip(np.minimum(last, month_end) - start + 1, 0, None)
-            paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
-        horizon = float(self.month_ends[-1])
-        days = np.clip(np.minimum(last, horizon) - start + 1, 0, None)
-        unshocked = daily if shock is None else daily * np.exp(-shock)
-        no_common = np.bincount(sim, weights=unshocked * days, minlength=simulations)
-        running = np.bincount(sim, weights=last >= horizon, minlength=simulations)
-        return paths, running.astype(np.int64), no_common
+            log_factor = day * slope
+        if self.jitter:
+            noise = rng.standard_normal(day.size, dtype=np.float32)
+            noise *= self.jitter
+            log_factor += noise
+            log_factor -= self.jitter**2 / 2
+        daily *= np.exp(log_factor)
+        # the stay: only the starts ending before year-end need its inverse survival
+        uniform = rng.random(day.size, dtype=np.float32)
+        draws = self.stay_draws if parameters else None
+        if draws is not None:
+            draw = each(rows % len(draws))
+            threshold = self._end_threshold(draws).ravel()[draw * width + day]
+        else:
+            threshold = self._end_threshold(None)[0, day]
+        ends = np.flatnonzero(uniform >= threshold)
+        last = np.full(day.size, horizon, dtype=np.int64)
+        if ends.size:
+            q = uniform[ends].astype(float)
+            total_days = (draws.isf(q, draw[ends]) if draws is not None
+                          else inverse_survival(self.distribution, q))
+            stay = np.maximum(np.ceil(np.nan_to_num(total_days, nan=1.0, posinf=horizon)), 1)
+            last[ends] = np.minimum(day[ends] + stay - 1, horizon)
+        moving = self.move_rate > 0 and movers is not None
+        if moving:  # a move may come first
+            move_day = day - 1 + np.maximum(
+                np.ceil(-np.log1p(-rng.random(day.size)) / self.move_rate), 1).astype(np.int64)
+            moved = np.flatnonzero(move_day <= last)
+            last[moved] = move_day[moved] - 1
+            movers.append({"sim": sim[moved], "day": move_day[moved].astype(float),
+                           "age": 1.0 - day[moved]})
+            ends = np.flatnonzero(last < horizon)
+        paths = self._paths(sim, day, last, ends, daily, grid, simulations)
+        running = placed - np.bincount(sim[ends], minlength=simulations)
+        if not want_unshocked:
+            return paths, running, empty
+        if shock is None:
+            return paths, running, paths[:, -1].copy()
+        # without the shock: each start's cost to year-end with its shock taken out
+        days = np.minimum(last, horizon) - day + 1
+        no_common = np.bincount(sim, weights=daily * np.exp(-shock) * np.maximum(days, 0),
+                                minlength=simulations)
+        return paths, running, no_common
+
+    def _paths(self, sim: np.ndarray, day: np.ndarray, last: np.ndarray, ends: np.ndarray,
+               daily: np.ndarray, grid: np.ndarray, simulations: int) -> np.ndarray:
+        """Cost to each month-end ``m`` of ``grid``, per simulation: ``daily ((m - d + 1)^+
+        - (m - l)^+)`` for a start on day ``d`` whose last day is ``l`` (only those in
+        ``ends`` stop before year-end). Many starts: two ``bincount`` over (simulation,
+        day) and products with the day matrices; few: a ``bincount`` a month-end."""
+        width = int(self.month_ends[-1]) + 2
+        if sim.size < simulations * width // 4:
+            paths = np.empty((simulations, len(grid)))
+            for index, month_end in enumerate(grid):  # a loop over month-ends
+                days = np.clip(np.minimum(last, month_end) - day + 1, 0, None)
+                paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
+            return paths
+        gained = np.bincount(sim * width + day, weights=daily, minlength=simulations * width)
+        paths = gained.reshape(simulations, width) @ self._day_matrix(grid, 1)
+        if ends.size:
+            lost = np.bincount(sim[ends] * width + last[ends], weights=daily[ends],
+                               minlength=simulations * width)
+            paths -= lost.reshape(simulations, width) @ self._day_matrix(grid, 0)
+        return paths
+
+    def expected_totals(self, means: np.ndarray, first: int = 0,
+                        market: np.ndarray | None = None, parameters: bool = True
+                        ) -> np.ndarray:
+        """Mean year-end cost of the new starts of each simulation given its parameters.
+
+        ``means`` (simulations x months) are the start counts' means given each
+        simulation's parameters (:meth:`~forecastlib.demand.StartsModel.simulate`'s
+        ``means``); the block's simulations are numbered from ``first`` (which picks the
+        stay draw and the bootstrap pool, ``s mod K``) and ``market`` holds their market
+        normals, as in :meth:`simulate`. A start on day ``d`` costs on average its price
+        (the pool's mean, trended to ``d``, re-trended and shocked as the simulation
+        draws them; the jitter has mean 1) times ``E[min(L, D - d + 1)] = sum_{j=1}^{D-d+1}
+        S(j - 1)`` days (``L = max(ceil(T), 1)``), averaged over the days of its month
+        after ``as_at``. Moves are not taken out (the engine uses this only where the
+        line's starts do not move).
+
+        With ``parameters=False`` (the plug-in: fitted stay, the pool itself, no market)
+        and the plug-in mean counts, it is the plug-in mean cost. The engine's
+        process-only new starts are a simulation's cost less its mean here plus the
+        plug-in mean (:mod:`~forecastlib.simulation.blocks`).
+
+        Examples
+        --------
+        >>> pool = pd.DataFrame({"unit_cost": [700.0], "unit": "week", "units_per_week": 1.0,
+        ...                      "weeks_per_year": 52.0, "income_per_week": 0.0})
+        >>> starts = NewStarts(np.array([1.0]), np.array([1.0]), np.array([10.0]), pool, 0.0,
+        ...                    0.0, stats.expon(scale=1e9))
+        >>> starts.expected_totals(np.array([[2.0]]), parameters=False).round(6)  # 2 x 100 x 10
+        array([2000.])
+        """
+        simulations = len(means)
+        horizon = int(self.month_ends[-1])
+        width = horizon + 2
+        days = np.arange(width, dtype=float)
+        rows = np.arange(first, first + simulations)
+        slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
+        log_factor = None
+        price = np.full(simulations, float(self._net.mean()) if len(self.pool) else 0.0)
+        if parameters and self.bootstrap is not None:
+            price = self._bootstrap_net.mean(axis=1)[rows % len(self.bootstrap)]
+        if parameters and market is not None:
+            drawn = market[0, :simulations] * self.inflation_sd
+            slope = slope + drawn / 365.25
+            v0, v1 = self.shock_variance
+            if v0 > 0 or v1 > 0:
+                log_factor = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
+                              * market[1, :simulations, None])
+            if self.pool_years is not None:  # E[price exp(x y)], x = drawn
+                if np.abs(drawn).max(initial=0) * np.abs(self.pool_years).max() <= 0.05:
+                    moments = self._price_moments  # a series in x (remainder below 1e-10)
+                    power = drawn[:, None] ** np.arange(moments.shape[1])[None, :]
+                    row = (rows % len(self.bootstrap) if self.bootstrap is not None
+                           else np.zeros(simulations, dtype=np.int64))
+                    price = np.sum(moments[row] * power, axis=1)
+                else:
+                    pool = (self.bootstrap[rows % len(self.bootstrap)]
+                            if self.bootstrap is not None else np.arange(len(self.pool))[None])
+                    price = (self._net[pool] * np.exp(drawn[:, None] * self.pool_years[pool])
+                             ).mean(axis=1)
+        # simulations x days in float32 (a conditional mean, not money: 1e-7 relative)
+        trend = slope.astype(np.float32)[:, None] * days.astype(np.float32)[None, :]
+        if log_factor is not None:
+            trend += log_factor.astype(np.float32)
+        factor = np.exp(trend, out=trend)
+        draws = self.stay_draws if parameters else None
+        paid, month = self._paid_days(draws)
+        factor *= paid[rows % len(draws)] if draws is not None else paid[0][None, :]
+        per_start = (factor @ month).astype(float) * price[:, None]
+        return np.sum(means * per_start, axis=1)
+
+    def _paid_days(self, draws: StayDraws | None) -> tuple[np.ndarray, np.ndarray]:
+        """``E[min(L, D - d + 1)]`` per draw (rows; one row for the fitted stay) and first
+        day ``d`` (the sum of ``S(x)``, ``x = 0 .. D - d``; 0 after ``D``), and the matrix
+        averaging days ``d >= 1`` over each projected month (days x months)."""
+        key = ("paid", draws is None)
+        if key not in self._thresholds:
+            horizon = int(self.month_ends[-1])
+            left = np.arange(horizon + 1, dtype=float)  # S(x), x = 0 .. D
+            alive = (np.asarray(self.distribution.sf(left), dtype=float)[None, :]
+                     if draws is None
+                     else draws.sf(left[None, :], np.arange(len(draws))[:, None]))
+            paid = np.zeros((len(alive), horizon + 2))
+            paid[:, 1:horizon + 1] = np.cumsum(alive, axis=1)[:, ::-1][:, 1:]
+            days = np.arange(horizon + 2)
+            first_day, span = self._month_days
+            inside = ((days[:, None] >= np.maximum(first_day, 1)[None, :])
+                      & (days[:, None] <= (first_day + span - 1)[None, :]))
+            self._thresholds[key] = (paid.astype(np.float32),
+                                     (inside / span[None, :]).astype(np.float32))
+        return self._thresholds[key]
+
+    @cached_property
+    def _price_moments(self) -> np.ndarray:
+        """``mean(price y^j) / j!`` over each bootstrap resample's records (rows; one row,
+        the pool, without a bootstrap), ``j = 0 .. 5``, ``y`` the records' years before
+        ``as_at``: ``E[price exp(x y)] = sum_j moment_j x^j`` for a drawn inflation shift
+        ``x``, used while ``|x y| <= 0.05`` (the remainder is then below 1e-10)."""
+        rows = self.bootstrap if self.bootstrap is not None else np.arange(len(self.pool))[None]
+        net, years = self._net[rows], self.pool_years[rows]
+        order = np.arange(6)
+        factorial = np.cumprod(np.maximum(order, 1))
+        return np.stack([(net * years**j).mean(axis=1) / factorial[j] for j in order], axis=1)
+
+    @cached_property
+    def _month_days(self) -> tuple[np.ndarray, np.ndarray]:
+        """First day and number of days of each projected month."""
+        first = np.asarray(self.month_first_days).astype(np.int64)
+        return first, np.asarray(self.month_last_days).astype(np.int64) - first + 1
+
+    @cached_property
+    def _net(self) -> np.ndarray:
+        """Net daily price of each pool record (cost less income)."""
+        terms = self._terms
+        return (terms.cost_numerator / terms.cost_denominator
+                - terms.income_per_week / 7.0)
+
+    @cached_property
+    def _bootstrap_net(self) -> np.ndarray:
+        """Net daily price of each bootstrap resample's records (resamples x pool)."""
+        return self._net[self.bootstrap]
+
+    def _end_threshold(self, draws: StayDraws | None) -> np.ndarray:
+        """``S(D - d)`` per draw (rows; one row for the fitted stay) and first day ``d``
+        (columns, 0 .. D + 1): a start on day ``d`` ends before year-end when its survival
+        uniform is at least this."""
+        cached = self._thresholds.get(draws is None)
+        if cached is None:
+            horizon = int(self.month_ends[-1])
+            left = np.maximum(horizon - np.arange(horizon + 2), 0).astype(float)
+            if draws is None:
+                table = np.asarray(self.distribution.sf(left), dtype=float)[None, :]
+            else:
+                table = draws.sf(left[None, :], np.arange(len(draws))[:, None])
+            cached = self._thresholds[draws is None] = np.where(left > 0, table, 2.0)
+        return cached
+
+    @cached_property
+    def _thresholds(self) -> dict:
+        """Tables cached per stay (the draws, or the fitted stay)."""
+        return {}
+
+    def _day_matrix(self, grid: np.ndarray, extra: int) -> np.ndarray:
+        """``(m - d + extra)^+`` for days ``d`` (rows, 0 .. D + 1) and month-ends ``m``."""
+        days = np.arange(int(self.month_ends[-1]) + 2, dtype=float)
+        return np.clip(np.asarray(grid, dtype=float)[None, :] - days[:, None] + extra, 0, None)
 
     @cached_property
     def _terms(self) -> PriceTerms:

@@ -1,0 +1,151 @@
+"""The open-book kernel: one block of simulations of one line's open placements.
+
+Every simulation row ``s`` of the block has its own stay parameter draw ``k_s`` (``s mod
+K`` on the global simulation number, one row when the parameters are held): the
+per-placement tables (``P(E > D)`` and the conditioning survival ``S(c)``, float32) have
+one row per draw, and each cell compares its uniform with its simulation's row. So a
+line's block is **one** call, however many draws (it used to be one call per draw:
+about 1,400 small calls for the sample's 35 lines and 40 draws).
+
+The cells with an event (an end this year or a move) come from
+:func:`~forecastlib.simulation.cell_events.cell_events` (a uniform per cell) or
+:func:`~forecastlib.simulation.cell_events.direct_events` (events drawn directly, when
+rare); only they need the inverse survival. The cost they lose is reduced per simulation
+and last day with one ``numpy.bincount`` and a product with ``(m - d)^+``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from forecastlib.simulation.cell_events import cell_events, direct_events
+
+__all__ = ["BookKernel", "no_movers"]
+
+
+def no_movers() -> dict[str, np.ndarray]:
+    """No spell moving out: empty ``sim``, ``placement`` and ``day``."""
+    return {"sim": np.zeros(0, dtype=np.int64), "placement": np.zeros(0, dtype=np.int64),
+            "day": np.zeros(0, dtype=np.int64)}
+
+
+@dataclass(frozen=True)
+class BookKernel:
+    """One line's open placements, as the kernel needs them.
+
+    Attributes
+    ----------
+    daily : ndarray
+        Net daily cost (float64: money).
+    age, first_day : ndarray (float32)
+        Spell age at ``as_at`` and first day of cost (``start_offset + 1``).
+    start_offset : ndarray
+        Days after ``as_at`` before the first day.
+    last_day : ndarray or None
+        Last day care may last (a cap), or ``None``.
+    horizon : float
+        ``D``, days from ``as_at`` to 31 March.
+    threshold, survived : ndarray, shape (K, placements), float32
+        ``P(E > D)`` and the conditioning survival under each draw (rows).
+    move_rate : float
+    move_within : ndarray or None
+        ``P(move by D)`` per placement (float32).
+    full_path : ndarray
+        Cumulative cost to each month-end if nothing ended.
+    lost_days : ndarray, shape (D + 1, months)
+        ``(m - d)^+``.
+    isf : callable
+        ``isf(q, draw)``: inverse survival under each element's draw.
+    """
+
+    daily: np.ndarray
+    age: np.ndarray
+    first_day: np.ndarray
+    start_offset: np.ndarray
+    last_day: np.ndarray | None
+    horizon: float
+    threshold: np.ndarray
+    survived: np.ndarray
+    move_rate: float
+    move_within: np.ndarray | None
+    full_path: np.ndarray
+    lost_days: np.ndarray
+    isf: Callable[[np.ndarray, np.ndarray | None], np.ndarray]
+
+    @cached_property
+    def later_starts(self) -> bool:
+        """Whether any placement's first day is after ``as_at + 1``."""
+        return bool(np.any(self.first_day > 1))
+
+    @property
+    def draws(self) -> int:
+        """``K``, the rows of the tables."""
+        return len(self.threshold)
+
+    @property
+    def lowest(self) -> np.ndarray:
+        """The lowest ``P(E > D)`` over the draws, per placement (the most events)."""
+        return self.threshold[0] if self.draws == 1 else self.threshold.min(axis=0)
+
+    def run(self, rng: np.random.Generator, draw: np.ndarray, events: bool
+            ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Paths (simulations x months), year-end placements and movers of
+        ``len(draw)`` simulations, simulation ``i`` under draw ``draw[i]``; ``events``
+        draws the events directly rather than a uniform per cell."""
+        sampler = direct_events if events else cell_events
+        rows, cols, drawn, chance = sampler(rng, len(draw), self.threshold,
+                                            self.move_within, draw)
+        return self.reduce(len(draw), rows, cols, drawn, chance, draw)
+
+    def reduce(self, simulations: int, rows: np.ndarray, cols: np.ndarray,
+               drawn: np.ndarray, chance: np.ndarray | None, draw: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Paths, year-end counts and movers from the cells with an event: ``rows``
+        (simulation), ``cols`` (placement), the end uniform ``drawn`` (an end this year
+        where ``drawn >= P(E > D)``) and the move uniform ``chance`` (a move where
+        ``chance < P(move by D)``)."""
+        horizon = self.horizon
+        count = len(self.daily)
+        if self.draws == 1:
+            at, k = cols, None
+        else:
+            k = draw[rows]
+            at = k * count + cols
+        # Single precision is ample for days (a stay of 30 years is ~1e4 days).
+        if chance is None and drawn.min(initial=1) >= 0:  # uniform cells: every event ends
+            quantile = drawn * self.survived.ravel()[at]
+            last = np.ceil(self.isf(quantile, k) - self.age[cols]).astype(np.float32)
+        else:
+            ends = np.flatnonzero(drawn >= self.threshold.ravel()[at])
+            last = np.full(rows.size, np.float32(horizon), dtype=np.float32)
+            quantile = drawn[ends] * self.survived.ravel()[at[ends]]
+            total_days = self.isf(quantile, None if k is None else k[ends])
+            last[ends] = np.ceil(total_days - self.age[cols[ends]])
+        first_day = self.first_day[cols] if self.later_starts else np.float32(1)
+        np.clip(last, first_day, np.float32(horizon), out=last)
+        if self.last_day is not None:
+            offset = self.start_offset[cols].astype(np.float32)
+            last = np.maximum(np.minimum(last, self.last_day[cols].astype(np.float32)), offset)
+        movers = no_movers()
+        if chance is not None:
+            wait = np.maximum(np.ceil(-np.log1p(-chance.astype(float)) / self.move_rate), 1)
+            day = self.start_offset[cols] + wait
+            moved = (chance < self.move_within[cols]) & (day <= last)
+            last = np.where(moved, day - 1, last).astype(np.float32)
+            order = np.argsort(rows[moved], kind="stable")  # movers by simulation
+            movers = {"sim": rows[moved][order], "placement": cols[moved][order],
+                      "day": day[moved].astype(np.int64)[order]}
+        # Per simulation and last day: the daily cost lost after that day (one bincount),
+        # then the cost lost to each month-end is a product with (m - d)^+.
+        width = int(horizon) + 1
+        flat = rows * width + last.astype(np.int64)
+        lost_by_day = np.bincount(flat, weights=self.daily[cols], minlength=simulations * width)
+        lost = lost_by_day.reshape(simulations, width) @ self.lost_days
+        # Running at year-end: still in placement on 31 March (ending that day counts).
+        ended = np.bincount(flat, minlength=simulations * width).reshape(simulations, width)
+        running = count - ended[:, :-1].sum(axis=1)
+        return self.full_path[None, :] - lost, running, movers
