@@ -20,9 +20,11 @@ from scipy import special, stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
 from forecastlib.demand.level import LevelState, fit_local_level, negbin_logpmf, step_change
+from forecastlib.lines import LINE_KEYS
 
 __all__ = ["CANDIDATES", "CandidateFit", "CandidateFitter", "design_matrix", "fit_glm",
-           "logpmf", "month_index", "ordinals", "poisson_newton", "season_factors"]
+           "logpmf", "month_index", "ordinals", "poisson_newton", "season_factors",
+           "summarise_fits"]
 
 CANDIDATES = ("negbin_trend", "negbin", "poisson_trend", "poisson", "level")
 
@@ -377,3 +379,31 @@ class CandidateFitter:
         design = design_matrix(months, self.origin, fit.trend, self.harmonics, fit.step_from)
         mu = np.exp(design @ (fit.params[:-1] if fit.negbin else fit.params) + offset)
         return float(mu.sum()), float(mu.sum() + fit.dispersion * (mu ** 2).sum())
+
+
+def summarise_fits(fits: dict[tuple[str, str], CandidateFit], candidates: tuple[str, ...],
+                   months: pd.PeriodIndex, origin: pd.Period, next_year: pd.DataFrame
+                   ) -> pd.DataFrame:
+    """The ``fits_`` table of :class:`~forecastlib.demand.starts.StartsModel`: one row per
+    line (model, starts, months, next year's mean rate, trend, dispersion, step, level
+    discount, cap, stacking weight and held-out score per candidate, note)."""
+    rows = {}
+    for line, fit in fits.items():
+        weights = {f"weight_{c}": 0.0 for c in candidates}
+        for item in fit.components:
+            if item.kind in candidates:
+                weights[f"weight_{item.kind}"] = item.weight
+        level = next((item.level for item in fit.components if item.level), None)
+        rows[line] = {
+            "model": fit.kind, "starts": int(fit.events),
+            "months": len(months) if fit.first is None else (origin - fit.first).n + 1,
+            "rate_per_month": next_year.loc[line].mean(),
+            "trend_per_year": float(np.exp(fit.params[1])) if fit.trend else 1.0,
+            "dispersion": fit.dispersion,
+            "step_months": 0 if fit.step_from is None else (origin - fit.step_from).n + 1,
+            "level_discount": level.discount if level else np.nan,
+            "cap": fit.cap, **weights,
+            **{f"score_{c}": s for c, s in fit.scores.items()}, "note": fit.note}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
+    return frame

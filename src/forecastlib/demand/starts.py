@@ -56,6 +56,7 @@ from forecastlib.demand.start_candidates import (
     CandidateFitter,
     design_matrix,
     month_index,
+    summarise_fits,
 )
 from forecastlib.demand.start_checks import bulk_loads, history_begins
 from forecastlib.lines import LINE_KEYS
@@ -239,7 +240,8 @@ class StartsModel:
         shift_levels(self._fits, self.level_shift_)
         self.drift_ = drift_variance([fit.backtest for fit in self._fits.values()
                                       if fit.backtest is not None], self.validation_months)
-        self.fits_ = self._summary()
+        self.fits_ = summarise_fits(self._fits, self.candidates, self.months_,
+                                    self.origin_, self.expected(12))
         self.notes_ = [f"{line[0]} / {line[1]}: {fit.note}"
                        for line, fit in self._fits.items() if fit.note]
         return self
@@ -331,31 +333,6 @@ class StartsModel:
     def _common_shock(self, counts: pd.DataFrame) -> CommonShock:
         return CommonShock.estimate(*self._fitted_means(counts),
                                     [line[0] for line in self._fits])
-
-    def _summary(self) -> pd.DataFrame:
-        rows = {}
-        next_year = self.expected(12)
-        for line, fit in self._fits.items():
-            weights = {f"weight_{c}": 0.0 for c in self.candidates}
-            for item in fit.components:
-                if item.kind in self.candidates:
-                    weights[f"weight_{item.kind}"] = item.weight
-            level = next((item.level for item in fit.components if item.level), None)
-            rows[line] = {
-                "model": fit.kind, "starts": int(fit.events),
-                "months": (len(self.months_) if fit.first is None
-                           else (self.origin_ - fit.first).n + 1),
-                "rate_per_month": next_year.loc[line].mean(),
-                "trend_per_year": float(np.exp(fit.params[1])) if fit.trend else 1.0,
-                "dispersion": fit.dispersion,
-                "step_months": (0 if fit.step_from is None
-                                else (self.origin_ - fit.step_from).n + 1),
-                "level_discount": level.discount if level else np.nan,
-                "cap": fit.cap, **weights,
-                **{f"score_{c}": s for c, s in fit.scores.items()}, "note": fit.note}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
-        frame.index = pd.MultiIndex.from_tuples(frame.index, names=LINE_KEYS)
-        return frame
 
     # --------------------------------------------------------------- projection
     def future_months(self, horizon: int) -> pd.PeriodIndex:
