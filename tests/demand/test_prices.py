@@ -132,3 +132,34 @@ def test_price_fit_with_a_shared_history_is_the_same(sample):
     for line, pool in alone.pools_.items():
         pd.testing.assert_frame_equal(pool, shared.pools_[line], check_exact=True)
     pd.testing.assert_frame_equal(alone.summary_, shared.summary_, check_exact=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=3, max_value=400), st.integers(min_value=1, max_value=12),
+       st.integers(min_value=0, max_value=2**31))
+def test_within_slope_equals_statsmodels_ols_with_a_dummy_per_group(rows, groups, seed):
+    from statsmodels.regression.linear_model import OLS
+
+    from forecastlib.demand.prices import within_slope
+
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, groups, rows)
+    codes = pd.factorize(codes)[0]
+    x = rng.uniform(0, 5, rows)
+    y = 0.03 * x + rng.normal(0, 0.3, groups)[codes] + rng.normal(0, 0.2, rows)
+    slope, se = within_slope(y, x, codes)
+    design = np.column_stack([x, np.eye(codes.max() + 1)[codes]])
+    if rows - 1 - (codes.max() + 1) <= 0:
+        assert np.isnan(slope) and np.isnan(se)
+        return
+    fitted = OLS(y, design).fit()
+    assert slope == pytest.approx(fitted.params[0], rel=1e-9, abs=1e-12)
+    assert se == pytest.approx(fitted.bse[0], rel=1e-9, abs=1e-12)
+
+
+def test_within_slope_is_undefined_when_x_never_varies_within_a_group():
+    from forecastlib.demand.prices import within_slope
+
+    slope, se = within_slope(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 0.0, 1.0, 1.0]),
+                             np.array([0, 0, 1, 1]))
+    assert np.isnan(slope) and np.isnan(se)

@@ -8,7 +8,8 @@ records keeps the heavy tail that drives overspends: a line whose recent starts
 include GBP 10k-a-week placements will draw them at their observed frequency.
 
 Inflation is estimated per service by least squares of log weekly cost on start date
-with a fixed effect per line (``statsmodels`` OLS, bounded to [-5%, +15%] a year), or
+with a fixed effect per line (by the within transformation,
+:func:`within_slope`, bounded to [-5%, +15%] a year), or
 given. A price drawn for a start on date ``d`` is the record's price at the ``as_at``
 base times ``(1 + inflation) ** ((d - as_at) / 365.25)``.
 
@@ -32,7 +33,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
@@ -84,6 +84,36 @@ class _MarketIndex(MLEModel):
         params = super().update(params, **kwargs)
         self["obs_cov"] = (params[0] + self._sampling)[None, None, :]
         self["state_cov", 0, 0] = params[1]
+
+
+def within_slope(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
+    """Slope of ``y`` on ``x`` with a fixed effect per group, and its standard error.
+
+    The least-squares fit of ``y = b x + a_g`` by the within transformation
+    (Frisch-Waugh-Lovell): ``x`` and ``y`` centred in their group, ``b = sum(x y) /
+    sum(x x)``, residual variance on ``n - 1 - groups`` degrees of freedom. The same
+    numbers as ``statsmodels`` OLS on the trend and one indicator per group (to rounding),
+    in memory linear in the rows instead of rows x groups. ``nan`` where ``x`` does not
+    vary within any group or no degree of freedom is left.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, 2.0, 0.0, 1.0, 2.0])
+    >>> y = 0.05 * x + np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0]) + [0, .01, 0, 0, -.01, 0]
+    >>> slope, se = within_slope(y, x, np.array([0, 0, 0, 1, 1, 1]))
+    >>> round(slope, 6), round(se, 6)
+    (0.05, 0.003333)
+    """
+    counts = np.bincount(groups)
+    xc = x - (np.bincount(groups, weights=x) / counts)[groups]
+    yc = y - (np.bincount(groups, weights=y) / counts)[groups]
+    sxx = float(xc @ xc)
+    dof = len(y) - 1 - int((counts > 0).sum())
+    if sxx <= 0 or dof <= 0:
+        return np.nan, np.nan
+    slope = float(xc @ yc) / sxx
+    residual = yc - slope * xc
+    return slope, float(np.sqrt(float(residual @ residual) / dof / sxx))
 
 
 class PriceModel:
@@ -226,16 +256,11 @@ class PriceModel:
             if len(block) < 20 or block["years_before"].std() == 0:
                 rates[service], errors[service] = 0.0, _DEFAULT_INFLATION_SE
                 continue
-            # the trend, then one indicator column per line (sorted, as get_dummies makes
-            # them), written into one array: no frame of dummies, no second copy
-            codes, names = pd.factorize(block["category"], sort=True)
-            design = np.zeros((len(block), 1 + len(names)))
-            design[:, 0] = -block["years_before"].to_numpy()
-            design[np.arange(len(block)), 1 + codes] = 1.0
-            fitted = OLS(np.log(block["weekly_cost"].to_numpy()), design).fit()
-            rates[service] = float(np.clip(np.expm1(fitted.params[0]), *_INFLATION_BOUNDS))
-            errors[service] = float(fitted.bse[0]) if np.isfinite(fitted.bse[0]) else (
-                _DEFAULT_INFLATION_SE)
+            slope, se = within_slope(np.log(block["weekly_cost"].to_numpy()),
+                                     -block["years_before"].to_numpy(dtype=float),
+                                     pd.factorize(block["category"])[0])
+            rates[service] = float(np.clip(np.expm1(slope), *_INFLATION_BOUNDS))
+            errors[service] = se if np.isfinite(se) else _DEFAULT_INFLATION_SE
         return rates, errors
 
     def _market(self, started: pd.DataFrame):
