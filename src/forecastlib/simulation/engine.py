@@ -126,13 +126,18 @@ def remaining_grid(as_at: np.datetime64, year: int) -> tuple[pd.PeriodIndex, np.
 def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
                 offsets: np.ndarray) -> pd.DataFrame:
     """Exact remaining cost of placements with a known end, per line and month-end."""
-    # (an open episode with no day left this year, one starting after it, costs nothing)
-    known = ~open_without_end(accrued) & accrued["effective_end"].notna().to_numpy()
+    # (an open episode with no day left this year, one starting after it, costs nothing;
+    # nor does an episode ended by as_at: only the rest are costed, so memory follows
+    # the live placements, not the whole history)
+    ends = accrued["effective_end"].to_numpy(dtype="datetime64[D]")
+    with np.errstate(invalid="ignore"):
+        live = ~np.isnat(ends) & (ends > as_at)
+    known = ~open_without_end(accrued) & live
+    codes, lines = line_codes(placements)
     rows = placements[known]
-    codes, lines = line_codes(rows)
     if len(rows) == 0 or len(offsets) == 0:
         return pd.DataFrame(np.zeros((len(lines), len(offsets))), index=lines)
-    ends = accrued.loc[known, "effective_end"].to_numpy(dtype="datetime64[D]")
+    codes, ends = codes[known], ends[known]
     first = as_at + 1
     days = overlap_days(rows["start_date"].to_numpy(dtype="datetime64[D]")[:, None],
                         ends[:, None], first, as_at + offsets.astype("int64")[None, :])
