@@ -323,7 +323,9 @@ class PriceModel:
         if self.draws <= 0 or line not in self.pools_:
             return None
         size = len(self.pools_[line])
-        return stream(seed, line, "parameters", 1).integers(0, size, (self.draws, size))
+        positions = stream(seed, line, "parameters", 1).integers(0, size, (self.draws, size))
+        # kept for the whole simulation: int32 halves it (the same positions)
+        return positions.astype(np.int32) if size < 2**31 else positions
 
     def sample(self, line: tuple[str, str], size: int, rng: np.random.Generator,
                start_dates: np.ndarray | None = None) -> pd.DataFrame:

@@ -319,7 +319,7 @@ class NewStarts:
         log_factor = None
         price = np.full(simulations, float(self._net.mean()) if len(self.pool) else 0.0)
         if parameters and self.bootstrap is not None:
-            price = self._bootstrap_net.mean(axis=1)[rows % len(self.bootstrap)]
+            price = self._bootstrap_mean[rows % len(self.bootstrap)]
         if parameters and market is not None:
             drawn = market[0, :simulations] * self.inflation_sd
             slope = slope + drawn / 365.25
@@ -397,9 +397,10 @@ class NewStarts:
                 - terms.income_per_week / 7.0)
 
     @cached_property
-    def _bootstrap_net(self) -> np.ndarray:
-        """Net daily price of each bootstrap resample's records (resamples x pool)."""
-        return self._net[self.bootstrap]
+    def _bootstrap_mean(self) -> np.ndarray:
+        """Mean net daily price of each bootstrap resample's records (one per resample;
+        the resamples x pool prices are not kept)."""
+        return self._net[self.bootstrap].mean(axis=1)
 
     def _end_threshold(self, draws: StayDraws | None) -> np.ndarray:
         """``S(D - d)`` per draw (rows; one row for the fitted stay) and first day ``d``
