@@ -59,6 +59,7 @@ from forecastlib.demand.start_candidates import (
     summarise_fits,
 )
 from forecastlib.demand.start_checks import bulk_loads, history_begins
+from forecastlib.demand.start_exposure import exposure_table, log_offset
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -220,7 +221,7 @@ class StartsModel:
         self.counts_ = counts
         self.months_ = months
         self.origin_ = months[-1] if len(months) else None
-        self.exposure_ = self._exposure_table(exposure, counts.index, months)
+        self.exposure_ = exposure_table(exposure, counts.index, months)
         self._fitter = CandidateFitter(self.origin_, self.harmonics, self.step_threshold)
         self._stacker = Stacker(self._fitter, tuple(self.candidates), self.origins,
                                 self.validation_months, self.min_train)
@@ -246,32 +247,9 @@ class StartsModel:
                        for line, fit in self._fits.items() if fit.note]
         return self
 
-    def _exposure_table(self, exposure: pd.DataFrame | None, lines: pd.Index,
-                        months: pd.PeriodIndex) -> pd.DataFrame | None:
-        if exposure is None:
-            return None
-        table = exposure.copy()
-        table.columns = pd.PeriodIndex(table.columns, freq="M")
-        if not isinstance(table.index, pd.MultiIndex):  # by service
-            table = table.reindex([line[0] for line in lines])
-            table.index = lines
-        missing = months.difference(table.columns)
-        if len(missing):
-            raise ValueError(f"exposure is missing months {list(missing[:3])}...")
-        if table.reindex(lines).loc[:, months].isna().any().any() or (table <= 0).any().any():
-            raise ValueError("exposure must be positive for every line and month of history")
-        return table
-
-    def _offset(self, line: tuple[str, str], months: pd.PeriodIndex) -> np.ndarray:
-        if self.exposure_ is None:
-            return np.zeros(len(months))
-        row = self.exposure_.loc[line]
-        values = row.reindex(months).ffill().fillna(row.dropna().iloc[-1])
-        return np.log(values.to_numpy(dtype=float))
-
     def _fit_line(self, line: tuple[str, str], counts: np.ndarray, pooled_season: np.ndarray,
                   discount: float | None = None) -> CandidateFit:
-        months, offset = self.months_.asi8, self._offset(line, self.months_)
+        months, offset = self.months_.asi8, log_offset(self.exposure_, line, self.months_)
         first, trimmed = history_begins(counts)
         notes = []
         if trimmed:
@@ -348,7 +326,7 @@ class StartsModel:
     def _log_means(self, fit: CandidateFit, line: tuple[str, str], months: pd.PeriodIndex,
                    params: np.ndarray) -> np.ndarray:
         """Log mean counts of a regression for ``months`` under draws ``params`` (sims x p)."""
-        offset = self._offset(line, months)
+        offset = log_offset(self.exposure_, line, months)
         growth = self._growth_for(line)
         design = design_matrix(months, self.origin_, fit.trend, self.harmonics, fit.step_from)
         beta = params[:, :-1] if fit.negbin else params
@@ -366,7 +344,8 @@ class StartsModel:
                ) -> np.ndarray:
         """Seasonal shape x exposure x growth override (pooled and level kinds)."""
         growth = self._growth_for(line) or 0.0
-        return (fit.pooled_season[month_index(months)] * np.exp(self._offset(line, months))
+        exposure = np.exp(log_offset(self.exposure_, line, months))
+        return (fit.pooled_season[month_index(months)] * exposure
                 * (1 + growth) ** self._ahead(months))
 
     def _component_mean(self, line: tuple[str, str], fit: CandidateFit, months: pd.PeriodIndex
