@@ -33,6 +33,7 @@ from forecastlib.datasets.calibration import (
     WORLD_KINDS,
     calibration_study,
     coverage_table,
+    zero_budget,
 )
 from forecastlib.datasets.truth import oracle_models, simulate_authority
 
@@ -44,12 +45,9 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
     """Totals' mean absolute error over the oracle's, with one model at a time the
     oracle's, per world kind."""
     from forecastlib.outturn import forecast_outturn
-    from forecastlib.records import read_budget
     from forecastlib.simulation import DemandModels
 
-    budget = read_budget(pd.DataFrame({"service": [s.service for s in STUDY_LINES],
-                                       "category": [s.category for s in STUDY_LINES],
-                                       "annual_budget": ["0"] * len(STUDY_LINES)}))
+    budget = zero_budget(STUDY_LINES)
     rows = []
     for kind in kinds:
         for seed in range(authorities):

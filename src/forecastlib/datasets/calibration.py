@@ -15,7 +15,7 @@ from forecastlib.datasets.truth import (
     simulate_authority,
 )
 
-__all__ = ["STUDY_LINES", "WORLD_KINDS", "calibration_study", "coverage_table"]
+__all__ = ["STUDY_LINES", "WORLD_KINDS", "calibration_study", "coverage_table", "zero_budget"]
 
 #: Three lines with different start rates, trends, seasonality, stays and prices.
 STUDY_LINES: tuple[TruthSpec, ...] = (
@@ -23,6 +23,16 @@ STUDY_LINES: tuple[TruthSpec, ...] = (
     TruthSpec("Fostering", 12.0, 0.02, 0.2, 600, 1.0, 800, 0.12),
     TruthSpec("Supported", 4.0, 0.10, 0.25, 250, 0.8, 1500, 0.35),
 )
+
+
+def zero_budget(specs: tuple[TruthSpec, ...]) -> pd.DataFrame:
+    """A validated budget of zero for each line of ``specs``: the studies score outturns,
+    not variances, but a forecast needs its lines budgeted."""
+    from forecastlib.records import read_budget
+
+    return read_budget(pd.DataFrame({"service": [s.service for s in specs],
+                                     "category": [s.category for s in specs],
+                                     "annual_budget": ["0"] * len(specs)}))
 
 
 def calibration_study(authorities: int, as_ats: tuple[str, ...] = ("2017-09-30", "2017-12-31"),
@@ -42,12 +52,9 @@ def calibration_study(authorities: int, as_ats: tuple[str, ...] = ("2017-09-30",
         ``oracle_error``.
     """
     from forecastlib.outturn import forecast_outturn
-    from forecastlib.records import read_budget
     from forecastlib.simulation import DemandModels
 
-    budget = read_budget(pd.DataFrame({"service": [s.service for s in specs],
-                                       "category": [s.category for s in specs],
-                                       "annual_budget": ["0"] * len(specs)}))
+    budget = zero_budget(specs)
     rows = []
     for kind in kinds:
         for seed in range(authorities):
