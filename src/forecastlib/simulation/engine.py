@@ -133,11 +133,11 @@ def known_paths(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datet
     with np.errstate(invalid="ignore"):
         live = ~np.isnat(ends) & (ends > as_at)
     known = ~open_without_end(accrued) & live
-    codes, lines = line_codes(placements)
     rows = placements[known]
+    codes, lines = line_codes(rows)
     if len(rows) == 0 or len(offsets) == 0:
         return pd.DataFrame(np.zeros((len(lines), len(offsets))), index=lines)
-    codes, ends = codes[known], ends[known]
+    ends = ends[known]
     first = as_at + 1
     days = overlap_days(rows["start_date"].to_numpy(dtype="datetime64[D]")[:, None],
                         ends[:, None], first, as_at + offsets.astype("int64")[None, :])
@@ -156,9 +156,8 @@ def _open_spell_starts(placements: pd.DataFrame, open_rows: np.ndarray) -> np.nd
     """The spell start of each open row, from the episodes of the (client, service) pairs
     with an open row only: a spell is one client's episodes in one service, so the rest of
     the history (most of a national record) need not be sorted again."""
-    pair = (pd.factorize(placements["client_id"])[0].astype(np.int64)
-            * (int(placements["service"].nunique()) or 1)
-            + pd.factorize(placements["service"])[0])
+    services, names = pd.factorize(placements["service"])
+    pair = pd.factorize(placements["client_id"])[0].astype(np.int64) * len(names) + services
     wanted = np.zeros(int(pair.max()) + 1, dtype=bool)
     wanted[pair[open_rows]] = True
     keep = wanted[pair]
