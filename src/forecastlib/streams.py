@@ -18,7 +18,8 @@ import numpy as np
 __all__ = ["line_key", "stream"]
 
 PURPOSES = {"ends": 1, "counts": 2, "prices": 3, "stays": 4, "days": 5, "savings": 6,
-            "parameters": 7, "moves": 8, "extra": 9}
+            "parameters": 7, "moves": 8, "extra": 9,
+            "moments": 10}
 
 
 def line_key(line: tuple[str, str]) -> int:

@@ -9,8 +9,10 @@ from forecastlib.simulation.engine import (
 )
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
+from forecastlib.simulation.start_moments import MOMENTS_ABOVE, start_moments
 
 __all__ = [
+    "MOMENTS_ABOVE",
     "SIM_BLOCK",
     "DemandModels",
     "NewStarts",
@@ -18,4 +20,5 @@ __all__ = [
     "SimulatedOutturn",
     "StartChanges",
     "simulate_remaining",
+    "start_moments",
 ]

@@ -38,6 +38,7 @@ from forecastlib.simulation.blocks import BlockJob, simulate_blocks
 from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
+from forecastlib.simulation.start_moments import MOMENTS_ABOVE
 
 __all__ = [
     "DemandModels",
@@ -212,8 +213,8 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
 
 
 def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodIndex,
-                offsets: np.ndarray, notes: list[str], seed: int | None = None
-                ) -> tuple[dict, pd.PeriodIndex]:
+                offsets: np.ndarray, notes: list[str], seed: int | None = None,
+                moments_above: float | None = None) -> tuple[dict, pd.PeriodIndex]:
     starts, prices = models.starts, models.prices
     if starts is None or prices is None or len(months) == 0:
         return {}, pd.PeriodIndex([], freq="M")
@@ -238,11 +239,22 @@ def _new_starts(models: DemandModels, as_at: np.datetime64, months: pd.PeriodInd
                 prices.pools_[line]) else None,
             inflation_sd=getattr(prices, "inflation_se_", {}).get(line[0], 0.0),
             shock_variance=(market.get("variance_now", 0.0),
-                            market.get("variance_per_year", 0.0)))
+                            market.get("variance_per_year", 0.0)),
+            by_moments=_by_moments(models, line, len(future), moments_above))
     if missing:
         notes.append(f"{len(missing)} lines have no prices to learn from, so no new starts "
                      "are projected for them.")
     return prepared, future
+
+
+def _by_moments(models: DemandModels, line: tuple, months: int,
+                moments_above: float | None) -> bool:
+    """Whether ``line``'s new starts are drawn from their conditional moments: they do
+    not move between lines and the starts model expects at least ``moments_above`` of
+    them a simulation (its rate a month times the projected months)."""
+    if moments_above is None or (models.moves is not None and models.moves.rate(line) > 0):
+        return False
+    return float(models.starts.fits_.at[line, "rate_per_month"]) * months >= moments_above
 
 
 def simulate_remaining(
@@ -257,6 +269,7 @@ def simulate_remaining(
     start_changes: StartChanges | None = None,
     accrued: pd.DataFrame | None = None,
     executor: Executor | None = None,
+    moments_above: float | None = MOMENTS_ABOVE,
 ) -> tuple[SimulatedOutturn, pd.DataFrame, pd.DataFrame]:
     """Simulate every line's remaining spend and year-end placements.
 
@@ -276,6 +289,10 @@ def simulate_remaining(
     The blocks of simulations run on ``executor`` (any
     :class:`concurrent.futures.Executor`), else on threads over the machine's cores:
     the numbers are the same either way (:mod:`~forecastlib.simulation.blocks`).
+    New starts of lines expecting at least ``moments_above`` a simulation (and not
+    moving between lines) are drawn from their exact moments given each simulation's
+    counts and parameters (:mod:`~forecastlib.simulation.start_moments`); ``None``
+    simulates every new placement one by one.
     """
     as_at_day, year = resolve_year(as_at, year)
     months, offsets = remaining_grid(as_at_day, year)
@@ -298,7 +315,8 @@ def simulate_remaining(
         notes.append(f"{unlearnt} open placements are in lines with no length of stay to "
                      "learn from (no spell started by the as-at date): they are taken to run "
                      "to year-end.")
-    new, start_months = _new_starts(models, as_at_day, months, offsets, notes, seed)
+    new, start_months = _new_starts(models, as_at_day, months, offsets, notes, seed,
+                                    moments_above)
     receiving = (set(models.moves.destinations_.columns) if models.moves is not None
                  else set())
     lines = sorted(set(books) | set(new) | {tuple(line) for line in receiving})

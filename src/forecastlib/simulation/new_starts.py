@@ -31,6 +31,7 @@ from scipy import stats
 from forecastlib.accrual.rates import PriceTerms, price_terms
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.simulation.open_book import inverse_survival
+from forecastlib.simulation.start_moments import simulate_by_moments
 from forecastlib.streams import stream
 
 __all__ = ["NewStarts"]
@@ -72,6 +73,11 @@ class NewStarts:
         Standard error of ``log(1 + inflation)``.
     shock_variance : tuple of float
         ``(v0, v1)``: variance of the common log price shock now and its growth a year.
+    by_moments : bool
+        Draw each simulation's cost path and year-end count from their exact moments
+        given its counts and parameters (:mod:`~forecastlib.simulation.start_moments`)
+        instead of start by start; only for starts that do not move between lines (the
+        engine sets it for lines with many starts).
     """
 
     month_first_days: np.ndarray
@@ -87,6 +93,7 @@ class NewStarts:
     pool_years: np.ndarray | None = None
     inflation_sd: float = 0.0
     shock_variance: tuple[float, float] = (0.0, 0.0)
+    by_moments: bool = False
 
     def block_size(self) -> int:
         """New placements drawn per block (fixed: the blocks depend only on the counts)."""
@@ -119,7 +126,15 @@ class NewStarts:
         parameter at its estimate (no stay or pool draws, no market); ``no_common``
         (shape ``(sims,)``), if given, receives the year-end cost without the common
         shock.
+
+        With ``by_moments`` (and no moves), paths and counts are drawn instead from their
+        exact moments given each simulation's counts and parameters
+        (:func:`~forecastlib.simulation.start_moments.simulate_by_moments`).
         """
+        if self.by_moments and self.move_rate <= 0 and len(self.pool) and counts.size:
+            return simulate_by_moments(self, counts, seed, line, totals_only=totals_only,
+                                       market=market, parameters=parameters,
+                                       no_common=no_common, block=block, first=first)
         simulations, months = counts.shape
         if no_common is not None:
             no_common[:] = 0.0
