@@ -72,7 +72,20 @@ def _survival(starts: NewStarts, parameters: bool) -> np.ndarray:
     return starts._thresholds[key]
 
 
-def _stay_tables(alive: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
+def _stay_tables(starts: NewStarts, alive: np.ndarray, draw: int, grid: np.ndarray,
+                 parameters: bool) -> tuple[np.ndarray, ...]:
+    """:func:`_draw_tables` of stay draw ``draw``, cached per line while the tables of
+    every draw stay under 4M numbers."""
+    key = ("moments tables", parameters, int(draw))
+    cached = starts._thresholds.get(key)
+    if cached is None:
+        cached = _draw_tables(alive[draw], grid)
+        if len(alive) * cached[1].size <= 1 << 22:
+            starts._thresholds[key] = cached
+    return cached
+
+
+def _draw_tables(alive: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
     """For one stay draw's survival ``alive`` (``S(0 .. D)``) and month-ends ``grid``:
     per first day ``d`` (rows, 0 .. D + 1), ``E[min(L, e - d + 1)^+]`` (days x G), the
     cross moments ``E[min(L, a_e) min(L, a_f)]`` (days x G x G), ``P(placed on D)``
@@ -95,20 +108,37 @@ def _price_power(starts: NewStarts, power: int, rows: np.ndarray | None,
                  drawn: np.ndarray | None, simulations: int) -> np.ndarray:
     """``mean(net^p exp(p x y))`` over each simulation's pool (bootstrap ``rows``, or
     the pool), ``x`` the simulation's drawn inflation shift (``None``: no re-trend)."""
-    net = starts._net
-    pool = starts.bootstrap if rows is not None else np.arange(len(net))[None]
     row = rows if rows is not None else np.zeros(simulations, dtype=np.int64)
+    terms = _price_terms(starts, power, rows is not None)
     if drawn is None or starts.pool_years is None:
-        return (net[pool] ** power).mean(axis=1)[row]
-    years = starts.pool_years[pool]
+        return terms[row, 0]
     shift = power * drawn
-    if np.abs(shift).max(initial=0) * np.abs(years).max(initial=0) <= 0.05:
+    if np.abs(shift).max(initial=0) * np.abs(starts.pool_years).max(initial=0) <= 0.05:
+        order = np.arange(terms.shape[1])  # a series in x (remainder < 1e-10)
+        return np.sum(terms[row] * shift[:, None] ** order[None, :], axis=1)
+    pool = starts.bootstrap if rows is not None else np.arange(len(starts._net))[None]
+    return ((starts._net[pool[row]] ** power)
+            * np.exp(shift[:, None] * starts.pool_years[pool[row]])).mean(axis=1)
+
+
+def _price_terms(starts: NewStarts, power: int, bootstrap: bool) -> np.ndarray:
+    """``mean(net^p y^j) / j!``, ``j = 0 .. 5``, over each bootstrap resample (rows; one
+    row, the pool, without), cached per line (``y = 0`` without re-trended records)."""
+    key = ("price", power, bootstrap)
+    if key not in starts._thresholds:
+        net = starts._net
+        pool = starts.bootstrap if bootstrap else np.arange(len(net))[None]
+        values = net[pool] ** power
+        years = (starts.pool_years[pool] if starts.pool_years is not None
+                 else np.zeros(pool.shape))
         order = np.arange(6)
         factorial = np.cumprod(np.maximum(order, 1))
-        terms = np.stack([((net[pool] ** power) * years**i).mean(axis=1) / factorial[i]
-                          for i in order], axis=1)  # a series in x (remainder < 1e-10)
-        return np.sum(terms[row] * shift[:, None] ** order[None, :], axis=1)
-    return ((net[pool[row]] ** power) * np.exp(shift[:, None] * years[row])).mean(axis=1)
+        terms, raised = [], np.ones(pool.shape)
+        for j in order:  # a loop over the series' six terms
+            terms.append((values * raised).mean(axis=1) / factorial[j])
+            raised = raised * years
+        starts._thresholds[key] = np.stack(terms, axis=1)
+    return starts._thresholds[key]
 
 
 def start_moments(starts: NewStarts, counts: np.ndarray, first: int = 0,
@@ -174,35 +204,55 @@ def start_moments(starts: NewStarts, counts: np.ndarray, first: int = 0,
               & (days[None, :] <= (month_first + span - 1)[:, None]))
     weights = inside / span[:, None]  # months x days (days <= as_at: in the record)
     total = counts.astype(float) @ weights  # starts' weight on each first day
+    # a start's weight on each first day: E[P | d] (price), n E[P^2 | d] summed (square)
+    price = c1[:, None] * g
+    square = c2[:, None] * g**2 * total
+    paying = price * total
     unshock = np.exp(-shock) if shock is not None else None
     dim = size + 1 + (shock is not None)
+    # simulations sorted by stay draw: each draw's simulations a contiguous slice
+    order = np.argsort(draw, kind="stable")
+    bounds = np.searchsorted(draw[order], np.arange(len(alive) + 1))
     mean = np.zeros((simulations, dim))
     second = np.zeros((simulations, dim, dim))
-    squares = np.zeros((simulations, dim, dim))  # sum_m n_m mu_m mu_m^T
+    each = np.zeros((simulations, months, dim))  # one start's mean vector, per month
     for k in np.unique(draw):  # a loop over the stay draws in the block
-        mine = np.flatnonzero(draw == k)
-        paid, cross, placed, both = _stay_tables(alive[k], grid)
-        price = c1[mine, None] * g[mine]  # E[P | d]
-        square = c2[mine, None] * g[mine] ** 2 * total[mine]  # n E[P^2 | d], summed
-        block = second[mine]
-        block[:, :size, :size] = (square @ cross.reshape(width, -1)).reshape(-1, size, size)
-        block[:, :size, size] = block[:, size, :size] = (price * total[mine]) @ both
+        mine = order[bounds[k]:bounds[k + 1]]
+        paid, cross, placed, both = _stay_tables(starts, alive, k, grid, parameters)
+        block = np.zeros((len(mine), dim, dim))
+        block[:, :size, :size] = (square[mine] @ cross.reshape(width, -1)).reshape(
+            -1, size, size)
+        block[:, :size, size] = block[:, size, :size] = paying[mine] @ both
         block[:, size, size] = total[mine] @ placed
-        # per start month: one start's mean vector
-        each = np.zeros((len(mine), months, dim))
-        each[:, :, :size] = (price[:, None, :] * weights[None]) @ paid
-        each[:, :, size] = weights @ placed
+        weighted = (price[mine][:, None, :] * weights[None]).reshape(-1, width)
+        each[mine, :, :size] = (weighted @ paid).reshape(-1, months, size)
+        each[mine, :, size] = weights @ placed
         if unshock is not None:
             off = unshock[mine]
-            block[:, :size, -1] = block[:, -1, :size] = (square * off) @ cross[:, :, -1]
-            block[:, -1, -1] = (square * off**2) @ cross[:, -1, -1]
-            block[:, size, -1] = block[:, -1, size] = (price * total[mine] * off) @ both[:, -1]
-            each[:, :, -1] = (price[:, None, :] * off[:, None, :] * weights[None]) @ paid[:, -1]
+            block[:, :size, -1] = block[:, -1, :size] = (square[mine] * off) @ cross[:, :, -1]
+            block[:, -1, -1] = (square[mine] * off**2) @ cross[:, -1, -1]
+            block[:, size, -1] = block[:, -1, size] = (paying[mine] * off) @ both[:, -1]
+            each[mine, :, -1] = ((weighted.reshape(-1, months, width) * off[:, None, :])
+                                 @ paid[:, -1])
         second[mine] = block
-        n = counts[mine].astype(float)
-        mean[mine] = np.einsum("sm,smi->si", n, each)
-        squares[mine] = np.einsum("sm,smi,smj->sij", n, each, each)
+    n = counts.astype(float)
+    mean = (n[:, None, :] @ each)[:, 0]
+    squares = (each * n[:, :, None]).transpose(0, 2, 1) @ each  # sum_m n_m mu_m mu_m^T
     return mean, second - squares
+
+
+def _factor(cov: np.ndarray) -> np.ndarray:
+    """``R`` with ``R R^T = cov`` per simulation: a Cholesky factor of ``cov`` plus
+    ``1e-10`` of its largest variance on the diagonal (zero rows: month-ends before any
+    start), else (numerically not positive definite) ``U sqrt(max(Lambda, 0))`` from
+    its eigendecomposition."""
+    scale = np.max(np.diagonal(cov, axis1=1, axis2=2), axis=1, initial=0.0)
+    ridge = np.maximum(scale, np.finfo(float).tiny) * 1e-10
+    try:
+        return np.linalg.cholesky(cov + ridge[:, None, None] * np.eye(cov.shape[1]))
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(cov)
+        return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
 
 
 def simulate_by_moments(starts: NewStarts, counts: np.ndarray, seed: int | None,
@@ -220,8 +270,7 @@ def simulate_by_moments(starts: NewStarts, counts: np.ndarray, seed: int | None,
                               parameters=parameters)
     keep = np.r_[size - 1:mean.shape[1]] if totals_only else np.arange(mean.shape[1])
     mean, cov = mean[:, keep], cov[:, keep[:, None], keep[None, :]]
-    values, vectors = np.linalg.eigh(cov)
-    root = vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+    root = _factor(cov)
     normal = stream(seed, line, "moments", 0, block=block).standard_normal(mean.shape)
     drawn = mean + np.einsum("sij,sj->si", root, normal)
     columns = 1 if totals_only else size
