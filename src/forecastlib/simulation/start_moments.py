@@ -247,9 +247,12 @@ def _factor(cov: np.ndarray) -> np.ndarray:
     start), else (numerically not positive definite) ``U sqrt(max(Lambda, 0))`` from
     its eigendecomposition."""
     scale = np.max(np.diagonal(cov, axis1=1, axis2=2), axis=1, initial=0.0)
-    ridge = np.maximum(scale, np.finfo(float).tiny) * 1e-10
+    empty = scale <= 0  # no starts: no variance (factored as the identity, then zeroed)
+    ridge = np.where(empty, 1.0, scale * 1e-10)[:, None, None] * np.eye(cov.shape[1])
     try:
-        return np.linalg.cholesky(cov + ridge[:, None, None] * np.eye(cov.shape[1]))
+        root = np.linalg.cholesky(cov + ridge)
+        root[empty] = 0.0
+        return root
     except np.linalg.LinAlgError:
         values, vectors = np.linalg.eigh(cov)
         return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
