@@ -181,3 +181,18 @@ def test_options_refuse_a_threshold_that_is_not_a_positive_number(value):
     with pytest.raises(ConfigError, match="moments_above"):
         ForecastOptions(moments_above=value)
     assert ForecastOptions(moments_above=None).moments_above is None
+
+
+def test_price_moments_series_equal_the_sums_over_the_records(sample, sample_models):
+    # E[net^p exp(p x y)] over a bootstrap pool: the series (small p x y) and the direct
+    # sum over the records agree to 1e-12
+    from forecastlib.simulation.start_moments import _price_power
+    line = _draws_and_market(sample_models, sample)
+    rows = np.arange(9) % len(line.bootstrap)
+    for shift, power in ((0.05, 1), (0.05, 2), (0.4, 2)):  # the last: summed directly
+        drawn = np.linspace(-shift, shift, 9)
+        pool = line.bootstrap[rows]
+        direct = ((line._net[pool] ** power)
+                  * np.exp(power * drawn[:, None] * line.pool_years[pool])).mean(axis=1)
+        np.testing.assert_allclose(_price_power(line, power, rows, drawn, 9), direct,
+                                   rtol=1e-12)

@@ -107,37 +107,45 @@ def _draw_tables(alive: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
 def _price_power(starts: NewStarts, power: int, rows: np.ndarray | None,
                  drawn: np.ndarray | None, simulations: int) -> np.ndarray:
     """``mean(net^p exp(p x y))`` over each simulation's pool (bootstrap ``rows``, or
-    the pool), ``x`` the simulation's drawn inflation shift (``None``: no re-trend)."""
+    the pool), ``x`` the simulation's drawn inflation shift (``None``: no re-trend): a
+    series in ``p x`` while ``|p x y| <= 0.5`` (12 terms: remainder below 1e-12),
+    else summed over the records a few simulations at a time."""
     row = rows if rows is not None else np.zeros(simulations, dtype=np.int64)
     terms = _price_terms(starts, power, rows is not None)
     if drawn is None or starts.pool_years is None:
         return terms[row, 0]
     shift = power * drawn
-    if np.abs(shift).max(initial=0) * np.abs(starts.pool_years).max(initial=0) <= 0.05:
-        order = np.arange(terms.shape[1])  # a series in x (remainder < 1e-10)
+    if np.abs(shift).max(initial=0) * np.abs(starts.pool_years).max(initial=0) <= 0.5:
+        order = np.arange(terms.shape[1])
         return np.sum(terms[row] * shift[:, None] ** order[None, :], axis=1)
     pool = starts.bootstrap if rows is not None else np.arange(len(starts._net))[None]
-    return ((starts._net[pool[row]] ** power)
-            * np.exp(shift[:, None] * starts.pool_years[pool[row]])).mean(axis=1)
+    out = np.empty(simulations)
+    step = max(1, (1 << 22) // pool.shape[1])
+    for low in range(0, simulations, step):  # a loop over chunks of simulations
+        part = pool[row[low:low + step]]
+        out[low:low + step] = ((starts._net[part] ** power) * np.exp(
+            shift[low:low + step, None] * starts.pool_years[part])).mean(axis=1)
+    return out
 
 
 def _price_terms(starts: NewStarts, power: int, bootstrap: bool) -> np.ndarray:
-    """``mean(net^p y^j) / j!``, ``j = 0 .. 5``, over each bootstrap resample (rows; one
-    row, the pool, without), cached per line (``y = 0`` without re-trended records)."""
+    """``mean(net^p y^j) / j!``, ``j = 0 .. 11``, over each bootstrap resample (rows; one
+    row, the pool, without), cached per line (``y = 0`` without re-trended records).
+    Each resample's sum is its counts of the pool's records (a ``bincount``) times the
+    records' table: memory in the pool, not the resamples x pool."""
     key = ("price", power, bootstrap)
     if key not in starts._thresholds:
         net = starts._net
-        pool = starts.bootstrap if bootstrap else np.arange(len(net))[None]
-        values = net[pool] ** power
-        years = (starts.pool_years[pool] if starts.pool_years is not None
-                 else np.zeros(pool.shape))
-        order = np.arange(6)
-        factorial = np.cumprod(np.maximum(order, 1))
-        terms, raised = [], np.ones(pool.shape)
-        for j in order:  # a loop over the series' six terms
-            terms.append((values * raised).mean(axis=1) / factorial[j])
-            raised = raised * years
-        starts._thresholds[key] = np.stack(terms, axis=1)
+        years = starts.pool_years if starts.pool_years is not None else np.zeros(len(net))
+        order = np.arange(12)
+        factorial = np.cumprod(np.maximum(order, 1)).astype(float)
+        table = (net[:, None] ** power) * years[:, None] ** order[None, :] / factorial
+        if not bootstrap:
+            terms = table.mean(axis=0)[None]
+        else:
+            terms = np.stack([np.bincount(row, minlength=len(net)) @ table / len(row)
+                              for row in starts.bootstrap])  # a loop over the resamples
+        starts._thresholds[key] = terms
     return starts._thresholds[key]
 
 
