@@ -176,7 +176,7 @@ def test_the_numbers_do_not_depend_on_the_executor(sample, sample_models):
     np.testing.assert_array_equal(local.no_common, other.no_common)
 
 
-@pytest.mark.parametrize("value", [0, -5.0, "many"])
+@pytest.mark.parametrize("value", [0, -5.0, "many", True])
 def test_options_refuse_a_threshold_that_is_not_a_positive_number(value):
     with pytest.raises(ConfigError, match="moments_above"):
         ForecastOptions(moments_above=value)
@@ -196,3 +196,7 @@ def test_price_moments_series_equal_the_sums_over_the_records(sample, sample_mod
                   * np.exp(power * drawn[:, None] * line.pool_years[pool])).mean(axis=1)
         np.testing.assert_allclose(_price_power(line, power, rows, drawn, 9), direct,
                                    rtol=1e-12)
+
+
+def test_options_take_a_numpy_number():
+    assert ForecastOptions(moments_above=np.int64(500)).moments_above == 500

@@ -28,6 +28,7 @@ command line's scenario and base forecasts).
 
 from __future__ import annotations
 
+import numbers
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -100,7 +101,8 @@ class ForecastOptions:
             raise ConfigError(f"simulations must be a positive whole number, "
                               f"got {self.simulations!r}")
         if self.moments_above is not None and not (
-                isinstance(self.moments_above, int | float) and self.moments_above > 0):
+                isinstance(self.moments_above, numbers.Real)
+                and not isinstance(self.moments_above, bool) and self.moments_above > 0):
             raise ConfigError(f"moments_above must be a positive number of starts or None, "
                               f"got {self.moments_above!r}")
         object.__setattr__(self, "interval", float(self.interval))
