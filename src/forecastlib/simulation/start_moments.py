@@ -130,23 +130,24 @@ def _price_power(starts: NewStarts, power: int, rows: np.ndarray | None,
 
 def _price_terms(starts: NewStarts, power: int, bootstrap: bool) -> np.ndarray:
     """``mean(net^p y^j) / j!``, ``j = 0 .. 11``, over each bootstrap resample (rows; one
-    row, the pool, without), cached per line (``y = 0`` without re-trended records).
-    Each resample's sum is its counts of the pool's records (a ``bincount``) times the
-    records' table: memory in the pool, not the resamples x pool."""
-    key = ("price", power, bootstrap)
+    row, the pool, without), cached per line for ``p = 1, 2`` (``y = 0`` without
+    re-trended records). Each resample's sum is its counts of the pool's records (a
+    ``bincount``) times the records' table: memory in the pool, not resamples x pool."""
+    key = ("price", bootstrap)
     if key not in starts._thresholds:
         net = starts._net
         years = starts.pool_years if starts.pool_years is not None else np.zeros(len(net))
         order = np.arange(12)
         factorial = np.cumprod(np.maximum(order, 1)).astype(float)
-        table = (net[:, None] ** power) * years[:, None] ** order[None, :] / factorial
+        raised = years[:, None] ** order[None, :] / factorial
+        table = np.concatenate([net[:, None] * raised, (net**2)[:, None] * raised], axis=1)
         if not bootstrap:
             terms = table.mean(axis=0)[None]
         else:
             terms = np.stack([np.bincount(row, minlength=len(net)) @ table / len(row)
                               for row in starts.bootstrap])  # a loop over the resamples
-        starts._thresholds[key] = terms
-    return starts._thresholds[key]
+        starts._thresholds[key] = terms.reshape(len(terms), 2, len(order))
+    return starts._thresholds[key][:, power - 1]
 
 
 def start_moments(starts: NewStarts, counts: np.ndarray, first: int = 0,
