@@ -127,7 +127,8 @@ class TruthAuthority:
     ``shifted`` names the lines whose start rate shifted; ``oracle`` holds, per line,
     what an oracle knows at ``as_at``: ``log_rate_shift`` (the start rate's log level
     against the spec's, moves in included), ``log_price`` (the price level's) and
-    ``stay`` (the line's true length of stay, moves out included).
+    ``stay`` (the line's true length of stay, moves out included); ``world`` the
+    generator's parameters (the parameter oracle's dynamics).
     """
 
     placements: pd.DataFrame
@@ -137,6 +138,7 @@ class TruthAuthority:
     kind: str = "tidy"
     shifted: tuple[tuple[str, str], ...] = ()
     oracle: dict = field(default_factory=dict)
+    world: World = field(default_factory=World)
 
 
 def _walk(rng: np.random.Generator, sd: float, size: int, anchor: int) -> np.ndarray:
@@ -234,7 +236,8 @@ def simulate_authority(specs: tuple[TruthSpec, ...], as_at: str, seed: int,
     still_open = record["end_date"] > pd.Timestamp(as_at_day)
     record.loc[still_open, "end_date"] = pd.NaT
     return TruthAuthority(record.reset_index(drop=True), truth, as_at_day, tuple(specs),
-                          kind, tuple((s.service, s.category) for s in shifted), oracle)
+                          kind, tuple((s.service, s.category) for s in shifted), oracle,
+                          world)
 
 
 def _price(spec: TruthSpec, start: np.ndarray, month: np.ndarray, as_at: np.datetime64,
