@@ -101,14 +101,12 @@ def record_starts(record: pd.DataFrame, lines: list[tuple[str, str]], first: pd.
     moves in are."""
     key = record.groupby(["client_id", "service", "category"], observed=True)[
         "start_date"].min().reset_index()
-    month = key["start_date"].dt.to_period("M")
-    keep = (month >= first) & (month <= last)
-    key, month = key[keep], month[keep]
+    day = key["start_date"].dt
+    offset = (day.year * 12 + day.month - (first.year * 12 + first.month)).to_numpy()
+    size = (last - first).n + 1
     index = pd.MultiIndex.from_arrays([key["service"].astype(str), key["category"].astype(str)])
     codes = pd.Index(lines).get_indexer(index)
-    known = codes >= 0
-    offset = (month - first).map(lambda step: step.n).to_numpy(dtype=int)
-    size = (last - first).n + 1
+    known = (codes >= 0) & (offset >= 0) & (offset < size)
     counts = np.zeros((len(lines), size))
     np.add.at(counts, (codes[known], offset[known]), 1)
     return counts
