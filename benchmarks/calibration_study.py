@@ -20,7 +20,8 @@ is 16 authorities, both dates, 1,000 simulations). ``--csv FILE`` keeps every fo
 ``--decompose`` says where the mean's error against the oracle comes from: each
 authority's total is forecast again with one fitted model at a time (starts, prices,
 stays) swapped for the state oracle's, or the starts for the parameter oracle's
-(``param starts``), and the totals' error of each against the state oracle's is printed
+(``param starts``; in worlds with moves a starts swap takes the oracle's moves too: none,
+its starts carry the moves in), and the totals' error of each against the state oracle's is printed
 per kind (1.00: that model alone explains the gap; ``param oracle``: the parameter
 oracle's own).
 """
@@ -67,9 +68,11 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
                 for part in PARTS:
                     swapped = copy.copy(fitted)
                     setattr(swapped, part, getattr(oracle, part))
+                    if part == "starts":  # the oracles' starts carry the moves in
+                        swapped.moves = oracle.moves
                     variants[f"oracle {part}"] = swapped
                 swapped = copy.copy(fitted)
-                swapped.starts = param.starts
+                swapped.starts, swapped.moves = param.starts, param.moves
                 variants["param starts"] = swapped
                 row = {"kind": kind, "truth": float(authority.truth.sum())}
                 for name, models in variants.items():

@@ -180,3 +180,21 @@ def test_parameter_oracle_forecasts_a_tidy_authority_near_the_state_oracle():
         totals[name] = float(result.total["mean"])
     # tidy: the state is the spec's, and ten years of starts pin it within a few %
     assert totals["param"] == pytest.approx(totals["state"], rel=0.03)
+
+
+def test_oracles_leave_the_fitted_moves_out_where_their_starts_carry_the_moves_in():
+    from forecastlib.datasets.truth import oracle_models
+    from forecastlib.simulation import DemandModels
+
+    moved = simulate_authority(STUDY_LINES, "2017-12-31", 4, "moves")
+    models = DemandModels.fit(moved.placements, moved.as_at)
+    assert models.moves is not None
+    assert oracle_models(moved, models).moves is None
+    assert parameter_oracle_models(moved, models).moves is None
+    assert models.moves is not None  # the fitted models are not touched
+    # the parameter oracle reads the moves in as the target's starts, as the state
+    # oracle's rate carries them (its log shift), within the filter's error
+    post = level_posterior(moved)
+    truth = [moved.oracle[(s.service, s.category)]["log_rate_shift"] for s in STUDY_LINES]
+    assert post.log_level() == pytest.approx(truth, abs=0.15)
+    assert truth[2] > 0.15  # Supported receives 30% of Residential's spells as starts

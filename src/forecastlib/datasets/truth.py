@@ -330,9 +330,14 @@ def oracle_models(authority: TruthAuthority, fitted: object, price_draws: int = 
     authority's record; a copy is returned with every line's length of stay, start rate
     (its level at ``as_at``, trend and seasonality; no parameter uncertainty) and price
     distribution (at its level at ``as_at``, true inflation, no market shock) replaced
-    by the truth. Future wandering and shocks are unknown to it too.
+    by the truth. Future wandering and shocks are unknown to it too. In a world with
+    moves the oracle's stays end at a move and its target lines' starts include the
+    moves in, so the fitted move model is left out (keeping it would count every move
+    twice: once as the oracle's start, once as a simulated move).
     """
     oracle = copy.copy(fitted)
+    if authority.world.moves:
+        oracle.moves = None
     oracle.stays = copy.deepcopy(fitted.stays)
     oracle.stays.draws = 0
     oracle.prices = copy.deepcopy(fitted.prices)
