@@ -21,9 +21,9 @@ is 16 authorities, both dates, 1,000 simulations). ``--csv FILE`` keeps every fo
 authority's total is forecast again with one fitted model at a time (starts, prices,
 stays) swapped for the state oracle's, or the starts for the parameter oracle's
 (``param starts``; in worlds with moves a starts swap takes the oracle's moves too: none,
-its starts carry the moves in), and the totals' error of each against the state oracle's is printed
-per kind (1.00: that model alone explains the gap; ``param oracle``: the parameter
-oracle's own).
+its starts carry the moves in), and the totals' error of each against the state
+oracle's is printed per kind (1.00: that model alone explains the gap; ``param oracle``:
+the parameter oracle's own).
 """
 
 from __future__ import annotations
