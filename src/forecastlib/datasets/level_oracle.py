@@ -15,14 +15,20 @@ oracle) and infers the state from the record's own starts up to ``as_at``:
   with the true step sd, diffuse at the record's start: the level itself is not given),
   :math:`s_f` the financial year's common shock (N(0, sd^2), new each 1 April) and
   :math:`\\delta_l` a shift from month :math:`t_l`;
-* the state :math:`(x_1, \\dots, x_L, s)` is filtered month by month with a Gaussian
-  (Laplace) approximation of each month's posterior: Newton steps to the mode of the
-  Gaussian prediction times the Poisson likelihood, the curvature there as the
-  covariance, and the Laplace estimate of the month's marginal likelihood;
-* shifts are weighed exactly over a grid: every configuration of (no shift | lag 6-9
-  months x six equal-probability factors in 1.3-1.6) per line, the generator's prior
-  (each line with probability ``p``, at least one line), filtered jointly over the last
-  nine months from one shared filtering of the earlier months.
+* the state :math:`(x_1, \\dots, x_L, s)` on the last month is read from the Laplace
+  approximation of the joint posterior of every month's levels and every year's shock
+  (Newton steps to the joint mode, the curvature there as its precision, the log-gamma
+  skew of a Poisson log rate taken off the mean);
+* where the world shifts, shifts are weighed exactly over a grid: every configuration of
+  (no shift | lag 6-9 months x six equal-probability factors in 1.3-1.6) per line, the
+  generator's prior (each line with probability ``p``, at least one line); the months
+  before the last nine are smoothed once as above, and each configuration is filtered
+  over the last nine months by a month-by-month Laplace update, whose marginal
+  likelihoods weigh the configurations.
+
+In a world with moves, the fitted move model is left out (as by
+:func:`~forecastlib.datasets.truth.oracle_models`): the target lines' starts carry the
+moves in.
 
 Its new starts draw a configuration by its posterior weight, the state from its Gaussian,
 then the future with the true dynamics: the walk keeps stepping (so the mean carries the
