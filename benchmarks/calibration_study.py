@@ -6,8 +6,12 @@ yearly uplift episodes, moves between lines, a level shift in starts, wandering 
 wandering prices, common shocks across lines, and all of these mixed. Each authority is
 forecast at the end of September and of December from what its record held then, and
 compared with its true outturn: the 80% interval's coverage for lines (target 74-88%)
-and totals (70-92%), on shifted lines alone, and the mean's error against an oracle
-that knows the true parameters (target within 1.25x).
+and totals (70-92%), on shifted lines alone, and the mean's error against two oracles
+(target within 1.25x): the **state oracle** (``oracle_*`` columns), given the true
+parameters and each start rate's current level (the walk's value, the year's shock, the
+shift), and the **parameter oracle** (``param_oracle_*``), given the true parameters
+only, which filters the levels from the record's starts
+(``forecastlib.datasets.level_oracle``).
 
 Run: ``python benchmarks/calibration_study.py [--quick] [--kinds tidy shift ...]``
 (``--quick``: 6 authorities, one date, 500 simulations, about 3 minutes; the full run
@@ -15,8 +19,11 @@ is 16 authorities, both dates, 1,000 simulations). ``--csv FILE`` keeps every fo
 
 ``--decompose`` says where the mean's error against the oracle comes from: each
 authority's total is forecast again with one fitted model at a time (starts, prices,
-stays) swapped for the oracle's, and the totals' error of each against the oracle's is
-printed per kind (1.00: that model alone explains the gap).
+stays) swapped for the state oracle's, or the starts for the parameter oracle's
+(``param starts``; in worlds with moves a starts swap takes the oracle's moves too: none,
+its starts carry the moves in), and the totals' error of each against the state
+oracle's is printed per kind (1.00: that model alone explains the gap; ``param oracle``:
+the parameter oracle's own).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from forecastlib.datasets.calibration import (
     coverage_table,
     zero_budget,
 )
+from forecastlib.datasets.level_oracle import parameter_oracle_models
 from forecastlib.datasets.truth import oracle_models, simulate_authority
 
 PARTS = ("starts", "prices", "stays")
@@ -55,11 +63,17 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
                 authority = simulate_authority(STUDY_LINES, as_at, seed, kind)
                 fitted = DemandModels.fit(authority.placements, authority.as_at)
                 oracle = oracle_models(authority, fitted)
-                variants = {"fitted": fitted, "oracle": oracle}
+                param = parameter_oracle_models(authority, fitted)
+                variants = {"fitted": fitted, "oracle": oracle, "param oracle": param}
                 for part in PARTS:
                     swapped = copy.copy(fitted)
                     setattr(swapped, part, getattr(oracle, part))
+                    if part == "starts":  # the oracles' starts carry the moves in
+                        swapped.moves = oracle.moves
                     variants[f"oracle {part}"] = swapped
+                swapped = copy.copy(fitted)
+                swapped.starts, swapped.moves = param.starts, param.moves
+                variants["param starts"] = swapped
                 row = {"kind": kind, "truth": float(authority.truth.sum())}
                 for name, models in variants.items():
                     result = forecast_outturn(authority.placements, budget, authority.as_at,
@@ -106,17 +120,26 @@ def main() -> None:
     pd.set_option("display.width", 160)
     print(f"{authorities} authorities x {len(as_ats)} dates, {simulations:,} simulations; "
           f"80% intervals (targets: lines 74-88%, totals 70-92%, error <= 1.25x oracle)\n")
-    print(table.to_string(float_format=lambda v: f"{v:.2f}"))
+    state = [c for c in table.columns if "param" not in c]
+    print(table[state].to_string(float_format=lambda v: f"{v:.2f}"))
+    print("\nthe parameter oracle (true parameters, levels filtered from the record):")
+    print(table[[c for c in table.columns if "param" in c]].to_string(
+        float_format=lambda v: f"{v:.2f}"))
     lines = study[study["line"] != "Total"]
     totals = study[study["line"] == "Total"]
     shifted = lines[lines["shifted"]]
     shifted_text = (f", shifted lines {shifted['covered'].mean():.1%} (oracle "
                     f"{shifted['oracle_covered'].mean():.1%})" if len(shifted) else "")
     print(f"\nall kinds: lines {lines['covered'].mean():.1%} (oracle "
-          f"{lines['oracle_covered'].mean():.1%}), totals {totals['covered'].mean():.1%} "
-          f"(oracle {totals['oracle_covered'].mean():.1%}){shifted_text}; line error vs "
-          f"oracle {lines['error'].mean() / lines['oracle_error'].mean():.3f}, totals' "
-          f"{totals['error'].mean() / totals['oracle_error'].mean():.3f}; "
+          f"{lines['oracle_covered'].mean():.1%}, parameter oracle "
+          f"{lines['param_oracle_covered'].mean():.1%}), totals "
+          f"{totals['covered'].mean():.1%} (oracle {totals['oracle_covered'].mean():.1%}, "
+          f"parameter oracle {totals['param_oracle_covered'].mean():.1%}){shifted_text}; "
+          f"line error vs oracle {lines['error'].mean() / lines['oracle_error'].mean():.3f}"
+          f" (vs parameter oracle "
+          f"{lines['error'].mean() / lines['param_oracle_error'].mean():.3f}), totals' "
+          f"{totals['error'].mean() / totals['oracle_error'].mean():.3f} ("
+          f"{totals['error'].mean() / totals['param_oracle_error'].mean():.3f}); "
           f"{time.perf_counter() - started:.0f} s")
 
 

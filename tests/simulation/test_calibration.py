@@ -34,3 +34,7 @@ def test_intervals_hold_on_worlds_whose_prices_wander_or_share_shocks():
     lines = study[study["line"] != "Total"]
     assert 0.65 <= lines["covered"].mean() <= 0.92, table
     assert (table["error_vs_oracle"] <= 1.4).all(), table
+    # the parameter oracle (true parameters, levels filtered from the record): its own
+    # intervals hold, and forecastlib's lines are near it
+    assert 0.65 <= lines["param_oracle_covered"].mean() <= 0.92, table
+    assert (table["error_vs_param_oracle"] <= 1.4).all(), table

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecastlib.datasets.level_oracle import parameter_oracle_models
 from forecastlib.datasets.truth import (
     WORLD_KINDS,
     TruthSpec,
@@ -40,16 +41,19 @@ def calibration_study(authorities: int, as_ats: tuple[str, ...] = ("2017-09-30",
                       specs: tuple[TruthSpec, ...] = STUDY_LINES,
                       kinds: tuple[str, ...] = ("tidy",)) -> pd.DataFrame:
     """Forecast ``authorities`` simulated authorities of each world kind at each
-    ``as_at``, with fitted and with true (oracle) demand models.
+    ``as_at``, with fitted demand models, with the state oracle's (true parameters and
+    the start rates' current level) and with the parameter oracle's (true parameters,
+    levels filtered from the record: :mod:`forecastlib.datasets.level_oracle`).
 
     Returns
     -------
     DataFrame
         One row per kind, authority, ``as_at`` and line, and one per total
         (``line == "Total"``): ``shifted`` (the line's start rate shifted), ``truth``,
-        the forecast's ``mean``, ``lower``, ``upper`` and ``covered``, the oracle's
-        ``oracle_mean`` and ``oracle_covered``, and the absolute errors ``error`` and
-        ``oracle_error``.
+        the forecast's ``mean``, ``lower``, ``upper`` and ``covered``, the state oracle's
+        ``oracle_mean`` and ``oracle_covered``, the parameter oracle's
+        ``param_oracle_mean`` and ``param_oracle_covered``, and the absolute errors
+        ``error``, ``oracle_error`` and ``param_oracle_error``.
     """
     from forecastlib.outturn import forecast_outturn
     from forecastlib.simulation import DemandModels
@@ -68,12 +72,16 @@ def calibration_study(authorities: int, as_ats: tuple[str, ...] = ("2017-09-30",
                                           simulations=simulations, seed=seed,
                                           interval=interval,
                                           models=oracle_models(authority, models))
+                param = forecast_outturn(authority.placements, budget, authority.as_at,
+                                         simulations=simulations, seed=seed,
+                                         interval=interval,
+                                         models=parameter_oracle_models(authority, models))
                 figures = [(line, truth, ours.lines.loc[line], oracle.lines.loc[line],
-                            line in authority.shifted)
+                            param.lines.loc[line], line in authority.shifted)
                            for line, truth in authority.truth.items()]
                 figures.append((("Total", "Total"), float(authority.truth.sum()), ours.total,
-                                oracle.total, bool(authority.shifted)))
-                for line, truth, mine, best, shifted in figures:
+                                oracle.total, param.total, bool(authority.shifted)))
+                for line, truth, mine, best, known, shifted in figures:
                     rows.append({
                         "kind": kind, "authority": seed, "as_at": as_at, "line": line[1],
                         "shifted": shifted, "truth": truth, "mean": float(mine["mean"]),
@@ -81,22 +89,31 @@ def calibration_study(authorities: int, as_ats: tuple[str, ...] = ("2017-09-30",
                         "covered": bool(mine["lower"] <= truth <= mine["upper"]),
                         "oracle_mean": float(best["mean"]),
                         "oracle_covered": bool(best["lower"] <= truth <= best["upper"]),
+                        "param_oracle_mean": float(known["mean"]),
+                        "param_oracle_covered": bool(known["lower"] <= truth
+                                                     <= known["upper"]),
                     })
     frame = pd.DataFrame(rows)
     frame["error"] = np.abs(frame["mean"] - frame["truth"])
     frame["oracle_error"] = np.abs(frame["oracle_mean"] - frame["truth"])
+    frame["param_oracle_error"] = np.abs(frame["param_oracle_mean"] - frame["truth"])
     return frame
 
 
 def coverage_table(study: pd.DataFrame) -> pd.DataFrame:
     """Per world kind: coverage of lines, of totals and of shifted lines alone, and the
-    mean absolute error of lines and totals against the oracle's (ratio)."""
+    mean absolute error of lines and totals against the state oracle's (ratio), and, when
+    ``study`` has the parameter oracle's columns, its coverage and the errors against it
+    (``error_vs_param_oracle``, ``total_error_vs_param_oracle``; and
+    ``total_param_vs_oracle``, the parameter oracle's own totals' error over the state
+    oracle's: what knowing the current level is worth)."""
     lines = study[study["line"] != "Total"]
     totals = study[study["line"] == "Total"]
+    param = "param_oracle_error" in study
 
-    def ratio(frame: pd.DataFrame) -> float:
-        oracle = frame["oracle_error"].mean()
-        return float(frame["error"].mean() / oracle) if oracle > 0 else np.nan
+    def ratio(frame: pd.DataFrame, mine: str = "error", oracle: str = "oracle_error") -> float:
+        bar = frame[oracle].mean()
+        return float(frame[mine].mean() / bar) if bar > 0 else np.nan
 
     rows = {}
     for kind in dict.fromkeys(study["kind"]):
@@ -116,4 +133,12 @@ def coverage_table(study: pd.DataFrame) -> pd.DataFrame:
             "total_error_vs_oracle": ratio(total),
             "shifted_error_vs_oracle": ratio(shifted) if len(shifted) else np.nan,
         }
+        if param:
+            rows[kind].update({
+                "param_oracle_lines_covered": mine["param_oracle_covered"].mean(),
+                "param_oracle_totals_covered": total["param_oracle_covered"].mean(),
+                "error_vs_param_oracle": ratio(mine, oracle="param_oracle_error"),
+                "total_error_vs_param_oracle": ratio(total, oracle="param_oracle_error"),
+                "total_param_vs_oracle": ratio(total, "param_oracle_error"),
+            })
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -127,7 +127,8 @@ class TruthAuthority:
     ``shifted`` names the lines whose start rate shifted; ``oracle`` holds, per line,
     what an oracle knows at ``as_at``: ``log_rate_shift`` (the start rate's log level
     against the spec's, moves in included), ``log_price`` (the price level's) and
-    ``stay`` (the line's true length of stay, moves out included).
+    ``stay`` (the line's true length of stay, moves out included); ``world`` the
+    generator's parameters (the parameter oracle's dynamics).
     """
 
     placements: pd.DataFrame
@@ -137,6 +138,7 @@ class TruthAuthority:
     kind: str = "tidy"
     shifted: tuple[tuple[str, str], ...] = ()
     oracle: dict = field(default_factory=dict)
+    world: World = field(default_factory=World)
 
 
 def _walk(rng: np.random.Generator, sd: float, size: int, anchor: int) -> np.ndarray:
@@ -234,7 +236,8 @@ def simulate_authority(specs: tuple[TruthSpec, ...], as_at: str, seed: int,
     still_open = record["end_date"] > pd.Timestamp(as_at_day)
     record.loc[still_open, "end_date"] = pd.NaT
     return TruthAuthority(record.reset_index(drop=True), truth, as_at_day, tuple(specs),
-                          kind, tuple((s.service, s.category) for s in shifted), oracle)
+                          kind, tuple((s.service, s.category) for s in shifted), oracle,
+                          world)
 
 
 def _price(spec: TruthSpec, start: np.ndarray, month: np.ndarray, as_at: np.datetime64,
@@ -327,9 +330,14 @@ def oracle_models(authority: TruthAuthority, fitted: object, price_draws: int = 
     authority's record; a copy is returned with every line's length of stay, start rate
     (its level at ``as_at``, trend and seasonality; no parameter uncertainty) and price
     distribution (at its level at ``as_at``, true inflation, no market shock) replaced
-    by the truth. Future wandering and shocks are unknown to it too.
+    by the truth. Future wandering and shocks are unknown to it too. In a world with
+    moves the oracle's stays end at a move and its target lines' starts include the
+    moves in, so the fitted move model is left out (keeping it would count every move
+    twice: once as the oracle's start, once as a simulated move).
     """
     oracle = copy.copy(fitted)
+    if authority.world.moves:
+        oracle.moves = None
     oracle.stays = copy.deepcopy(fitted.stays)
     oracle.stays.draws = 0
     oracle.prices = copy.deepcopy(fitted.prices)
