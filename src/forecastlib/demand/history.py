@@ -69,16 +69,55 @@ def episode_spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFra
     >>> episode_spells(book)[["spell", "segment", "moved_in"]].values.tolist()
     [[0, 0, False], [0, 0, False], [0, 1, True]]
     """
+    return _episode_spells(placements, gap_days)[0]
+
+
+@dataclass(frozen=True, eq=False)
+class RecordCodes:
+    """Integer codes of a record's ``service``, ``category`` and ``client_id`` per row
+    (:func:`pandas.factorize`: in order of first appearance) and the distinct services
+    and categories, factorised once for every fit to share (strings hash slowly)."""
+
+    service: np.ndarray
+    category: np.ndarray
+    client: np.ndarray
+    services: np.ndarray
+    categories: np.ndarray
+
+    @classmethod
+    def of(cls, placements: pd.DataFrame) -> RecordCodes:
+        """Factorise the record's ``service``, ``category`` and ``client_id``."""
+        service, services = pd.factorize(placements["service"])
+        category, categories = pd.factorize(placements["category"])
+        client = pd.factorize(placements["client_id"])[0]
+        return cls(service, category, client, np.asarray(services, dtype=object),
+                   np.asarray(categories, dtype=object))
+
+    def lines(self, rows: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
+        """A line code for each row at positions ``rows`` and the lines the codes index,
+        sorted (the groups and order of ``groupby(LINE_KEYS, sort=True)``)."""
+        width = max(len(self.categories), 1)
+        present, codes = np.unique(self.service[rows].astype(np.int64) * width
+                                   + self.category[rows], return_inverse=True)
+        names = [(self.services[p // width], self.categories[p % width]) for p in present]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[order] = np.arange(len(names))
+        return rank[codes.reshape(-1)], [names[i] for i in order]
+
+
+def _episode_spells(placements: pd.DataFrame, gap_days: int
+                    ) -> tuple[pd.DataFrame, RecordCodes]:
     count = len(placements)
     if count >= 1 << _POSITION_BITS:
         raise ValueError(f"too many episodes ({count}) for one record")
     start_all = _days(placements["start_date"])
     end_all = np.minimum(_days(placements["end_date"]), _FAR)
-    service_codes = pd.factorize(placements["service"])[0]
-    client_codes = pd.factorize(placements["client_id"])[0]
+    codes = RecordCodes.of(placements)
+    service_codes, client_codes = codes.service, codes.client
     order = np.lexsort((end_all, start_all, client_codes, service_codes))
     start, end = start_all[order], end_all[order]
-    category = pd.factorize(placements["category"])[0][order]
+    category = codes.category[order]
     same_key = np.zeros(count, dtype=bool)
     same_key[1:] = ((service_codes[order][1:] == service_codes[order][:-1])
                     & (client_codes[order][1:] == client_codes[order][:-1]))
@@ -108,7 +147,7 @@ def episode_spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFra
     inverse[order] = np.arange(count)
     out = out.iloc[inverse]
     out.index = placements.index
-    return out
+    return out, codes
 
 
 def segments(placements: pd.DataFrame, *, gap_days: int = 1,
@@ -296,6 +335,8 @@ class SpellHistory:
         :func:`episode_spells` of the record.
     segments : DataFrame
         :func:`segments` of the record.
+    codes : RecordCodes
+        The record's service, category and client codes, factorised once.
 
     Examples
     --------
@@ -310,12 +351,13 @@ class SpellHistory:
     gap_days: int
     episodes: pd.DataFrame
     segments: pd.DataFrame
+    codes: RecordCodes | None = None
 
     @classmethod
     def build(cls, placements: pd.DataFrame, *, gap_days: int = 1) -> SpellHistory:
         """Join the episodes of ``placements`` into spells and segments."""
-        episodes = episode_spells(placements, gap_days=gap_days)
-        return cls(placements, gap_days, episodes, _segments(placements, episodes))
+        episodes, codes = _episode_spells(placements, gap_days)
+        return cls(placements, gap_days, episodes, _segments(placements, episodes), codes)
 
     def of(self, placements: pd.DataFrame, gap_days: int = 1) -> SpellHistory:
         """``self``, if it is the history of ``placements`` with ``gap_days``."""
