@@ -93,17 +93,21 @@ class RecordCodes:
         return cls(service, category, client, np.asarray(services, dtype=object),
                    np.asarray(categories, dtype=object))
 
-    def lines(self, rows: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
-        """A line code for each row at positions ``rows`` and the lines the codes index,
-        sorted (the groups and order of ``groupby(LINE_KEYS, sort=True)``)."""
+    def lines(self, rows: np.ndarray | None = None
+              ) -> tuple[np.ndarray, list[tuple[str, str]]]:
+        """A line code for each row at positions ``rows`` (every row if ``None``) and the
+        lines the codes index, sorted (the groups and order of ``groupby(LINE_KEYS,
+        sort=True)``)."""
+        service = self.service if rows is None else self.service[rows]
+        category = self.category if rows is None else self.category[rows]
         width = max(len(self.categories), 1)
-        present, codes = np.unique(self.service[rows].astype(np.int64) * width
-                                   + self.category[rows], return_inverse=True)
+        combined = service.astype(np.int64) * width + category
+        present = np.flatnonzero(np.bincount(combined, minlength=1))
         names = [(self.services[p // width], self.categories[p % width]) for p in present]
         order = sorted(range(len(names)), key=names.__getitem__)
-        rank = np.empty(len(names), dtype=np.int64)
-        rank[order] = np.arange(len(names))
-        return rank[codes.reshape(-1)], [names[i] for i in order]
+        rank = np.zeros(present[-1] + 1 if present.size else 0, dtype=np.int64)
+        rank[present[order]] = np.arange(len(names))
+        return rank[combined], [names[i] for i in order]
 
 
 def _episode_spells(placements: pd.DataFrame, gap_days: int
@@ -395,7 +399,8 @@ def resolve_history_start(placements: pd.DataFrame, as_at: np.datetime64,
 
 
 def durations(
-    spell_table: pd.DataFrame, as_at: object, history_start: object
+    spell_table: pd.DataFrame, as_at: object, history_start: object,
+    carry: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Lengths of stay in days on the spell's clock, with censoring and entry ages.
 
@@ -405,7 +410,7 @@ def durations(
     counts days inclusively from the spell's start to the row's end or to ``as_at``;
     ``event`` is whether the spell ended there by ``as_at``; ``entry`` is the spell age
     in days at which the row came under observation (its segment's start, or
-    ``history_start``).
+    ``history_start``). Columns named in ``carry`` are kept beside the line's.
     """
     as_at_day = np.datetime64(pd.Timestamp(as_at).date(), "D").astype("int64")
     first_day = np.datetime64(pd.Timestamp(history_start).date(), "D").astype("int64")
@@ -421,7 +426,7 @@ def durations(
     entry = np.maximum(np.maximum(first_day, begin) - spell_start, 0)
     duration = stop - spell_start + 1
     keep = (begin <= as_at_day) & (duration > entry)
-    out = spell_table.loc[keep, [*LINE_KEYS]].copy()
+    out = spell_table.loc[keep, [*LINE_KEYS, *carry]].copy()
     out["duration"] = duration[keep].astype("float64")
     out["event"] = event[keep]
     out["entry"] = entry[keep].astype("float64")
