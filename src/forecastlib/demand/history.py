@@ -100,14 +100,21 @@ class RecordCodes:
         sort=True)``)."""
         service = self.service if rows is None else self.service[rows]
         category = self.category if rows is None else self.category[rows]
-        width = max(len(self.categories), 1)
-        combined = service.astype(np.int64) * width + category
-        present = np.flatnonzero(np.bincount(combined, minlength=1))
-        names = [(self.services[p // width], self.categories[p % width]) for p in present]
-        order = sorted(range(len(names)), key=names.__getitem__)
-        rank = np.zeros(present[-1] + 1 if present.size else 0, dtype=np.int64)
-        rank[present[order]] = np.arange(len(names))
-        return rank[combined], [names[i] for i in order]
+        return _sorted_lines(service, category, self.services, self.categories)
+
+
+def _sorted_lines(service: np.ndarray, category: np.ndarray, services: np.ndarray,
+                  categories: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Line codes of rows given their service and category codes (into ``services`` and
+    ``categories``), numbered in the sorted order of the lines present."""
+    width = max(len(categories), 1)
+    combined = service.astype(np.int64) * width + category
+    present = np.flatnonzero(np.bincount(combined, minlength=1))
+    names = [(services[p // width], categories[p % width]) for p in present]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.zeros(present[-1] + 1 if present.size else 0, dtype=np.int64)
+    rank[present[order]] = np.arange(len(names))
+    return rank[combined], [names[i] for i in order]
 
 
 def _episode_spells(placements: pd.DataFrame, gap_days: int
@@ -432,12 +439,15 @@ def durations(
     out["entry"] = entry[keep].astype("float64")
     return out.reset_index(drop=True)
 def monthly_starts(
-    spell_table: pd.DataFrame, as_at: object, history_start: object
+    spell_table: pd.DataFrame, as_at: object, history_start: object,
+    codes: RecordCodes | None = None,
 ) -> pd.DataFrame:
     """Count of new spells per line and calendar month, zero-filled.
 
     Months run from ``history_start``'s month to the last month *completed* by
     ``as_at``; spells that started before ``history_start`` are stock, not starts.
+    ``codes``: the record's (:attr:`SpellHistory.codes`), when ``spell_table`` is a
+    table of its segments (with ``first_row``): lines found from integers.
 
     Returns
     -------
@@ -451,14 +461,21 @@ def monthly_starts(
     if as_at_ts != last.end_time.normalize():
         last = last - 1
     months = pd.period_range(first, last, freq="M")
-    starts = spell_table["start_date"].dt.to_period("M")
-    inside = (starts >= first) & (starts <= last)
-    lines = spell_table[LINE_KEYS].drop_duplicates().sort_values(LINE_KEYS)
-    index = pd.MultiIndex.from_frame(lines)
-    counts = (spell_table[inside].assign(month=starts[inside])
-              .groupby([*LINE_KEYS, "month"]).size()
-              .unstack("month", fill_value=0))
-    return counts.reindex(index=index, columns=months, fill_value=0).astype("int64")
+    if codes is not None:
+        line, lines = codes.lines(spell_table["first_row"].to_numpy())
+    else:
+        service, services = pd.factorize(spell_table["service"])
+        category, categories = pd.factorize(spell_table["category"])
+        line, lines = _sorted_lines(service, category, np.asarray(services, dtype=object),
+                                    np.asarray(categories, dtype=object))
+    month = (spell_table["start_date"].to_numpy(dtype="datetime64[M]").astype(np.int64)
+             - np.datetime64(first.start_time, "M").astype(np.int64))
+    inside = (month >= 0) & (month < len(months))
+    counts = np.bincount(line[inside] * len(months) + month[inside],
+                         minlength=len(lines) * len(months)).reshape(len(lines), len(months))
+    index = (pd.MultiIndex.from_tuples(lines, names=LINE_KEYS) if lines
+             else pd.MultiIndex.from_frame(spell_table[LINE_KEYS].iloc[:0]))
+    return pd.DataFrame(counts.astype("int64"), index=index, columns=months)
 
 
 #: Days before its cap (``latest_end_date``, an 18th birthday) within which an end is
