@@ -36,7 +36,7 @@ import pandas as pd
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
-from forecastlib.demand.history import RecordCodes, SpellHistory, line_starts
+from forecastlib.demand.history import RecordCodes, SpellHistory
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -194,11 +194,13 @@ class PriceModel:
         history = history.of(placements) if history is not None else SpellHistory.build(
             placements)  # its codes: the strings are factorised once
         codes = history.codes
-        spell_table = line_starts(placements, history=history)
+        table = history.segments  # the first rows of line_starts: not entered by a move
+        start_rows = table["first_row"].to_numpy()[~table["moved_in"].to_numpy(dtype=bool)]
         columns = [*LINE_KEYS, "start_date", *_RECORD_COLUMNS]  # what the pools need
-        first_rows = _first_rows(placements, spell_table["first_row"].to_numpy(), codes)
-        del spell_table
-        first = placements[columns].iloc[first_rows].copy()
+        first_rows = _first_rows(placements, start_rows, codes)
+        del start_rows
+        first = pd.DataFrame({column: placements[column].take(first_rows)  # these columns
+                              for column in columns})                    # only, copied once
         first_line, lines = codes.lines(first_rows)
         first_service, first_category = codes.service[first_rows], codes.category[first_rows]
         del first_rows
