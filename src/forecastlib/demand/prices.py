@@ -199,8 +199,7 @@ class PriceModel:
         columns = [*LINE_KEYS, "start_date", *_RECORD_COLUMNS]  # what the pools need
         first_rows = _first_rows(placements, start_rows, codes)
         del start_rows
-        first = pd.DataFrame({column: placements[column].take(first_rows)  # these columns
-                              for column in columns})                    # only, copied once
+        first = placements[["start_date", *_RECORD_COLUMNS]].take(first_rows)  # one copy
         first_line, lines = codes.lines(first_rows)
         first_service, first_category = codes.service[first_rows], codes.category[first_rows]
         del first_rows
