@@ -127,7 +127,7 @@ def _episode_spells(placements: pd.DataFrame, gap_days: int
     end_all = np.minimum(_days(placements["end_date"]), _FAR)
     codes = RecordCodes.of(placements)
     service_codes, client_codes = codes.service, codes.client
-    order = np.lexsort((end_all, start_all, client_codes, service_codes))
+    order = _lexsort([end_all, start_all, client_codes, service_codes])
     start, end = start_all[order], end_all[order]
     category = codes.category[order]
     same_key = np.zeros(count, dtype=bool)
@@ -149,17 +149,37 @@ def _episode_spells(placements: pd.DataFrame, gap_days: int
     segment = np.cumsum(~continues | moved_in) - 1
     spell_first = np.flatnonzero(~continues)
     segment_first = np.flatnonzero(~continues | moved_in)
+    def unsorted(values: np.ndarray) -> np.ndarray:
+        """Values of the sorted episodes put back in the record's order."""
+        back = np.empty_like(values)
+        back[order] = values
+        return back
+
     out = pd.DataFrame({
-        "spell": spell, "segment": segment,
-        "spell_start": start[spell_first][spell].astype("datetime64[D]"),
-        "segment_start": start[segment_first][segment].astype("datetime64[D]"),
-        "moved_in": moved_in, "overlap": overlap,
-    })
-    inverse = np.empty(count, dtype=np.int64)
-    inverse[order] = np.arange(count)
-    out = out.iloc[inverse]
-    out.index = placements.index
+        "spell": unsorted(spell), "segment": unsorted(segment),
+        "spell_start": unsorted(start[spell_first][spell]).astype("datetime64[D]"),
+        "segment_start": unsorted(start[segment_first][segment]).astype("datetime64[D]"),
+        "moved_in": unsorted(moved_in), "overlap": unsorted(overlap),
+    }, index=placements.index)
     return out, codes
+
+
+def _lexsort(keys: list[np.ndarray]) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key primary): the keys packed into one integer
+    and sorted once, stably, when their ranges fit in 63 bits (the same order)."""
+    if not keys[0].size:
+        return np.lexsort(keys)
+    low = [int(key.min()) for key in keys]
+    bits = [max(int(key.max()) - first, 0).bit_length() for key, first in zip(keys, low,
+                                                                               strict=True)]
+    if sum(bits) > 63:
+        return np.lexsort(keys)
+    packed = np.zeros(keys[0].size, dtype=np.int64)
+    shift = 0
+    for key, first, width in zip(keys, low, bits, strict=True):
+        packed |= (key.astype(np.int64) - first) << shift
+        shift += width
+    return np.argsort(packed, kind="stable")
 
 
 def segments(placements: pd.DataFrame, *, gap_days: int = 1,
