@@ -368,7 +368,8 @@ class SpellHistory:
     segments : DataFrame
         :func:`segments` of the record.
     codes : RecordCodes
-        The record's service, category and client codes, factorised once.
+        The record's service, category and client codes, factorised once (here if
+        not given).
 
     Examples
     --------
@@ -384,6 +385,10 @@ class SpellHistory:
     episodes: pd.DataFrame
     segments: pd.DataFrame
     codes: RecordCodes | None = None
+
+    def __post_init__(self) -> None:
+        if self.codes is None:  # built by hand: factorise the record's strings here
+            object.__setattr__(self, "codes", RecordCodes.of(self.placements))
 
     @classmethod
     def build(cls, placements: pd.DataFrame, *, gap_days: int = 1) -> SpellHistory:
