@@ -36,7 +36,7 @@ import pandas as pd
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
-from forecastlib.demand.history import RecordCodes, SpellHistory
+from forecastlib.demand.history import RecordCodes, SpellHistory, _lexsort
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -389,18 +389,6 @@ class _OpenByLine:
         return self.placements[self.columns].iloc[rows].copy()
 
 
-def _row_keys(placements: pd.DataFrame, codes: RecordCodes) -> np.ndarray:
-    """One integer per row for its (service, category, client_id, start day): equal
-    integers for equal keys, from the record's codes (hashing integers, no sort)."""
-    key = np.zeros(len(placements), dtype=np.int64)
-    columns = [codes.service, codes.category, codes.client,
-               placements["start_date"].to_numpy(dtype="datetime64[D]").view(np.int64)]
-    for values in columns:
-        column, uniques = pd.factorize(values, use_na_sentinel=False)
-        key = pd.factorize(key * len(uniques) + column)[0].astype(np.int64)
-    return key
-
-
 def _first_rows(placements: pd.DataFrame, start_rows: np.ndarray,
                 codes: RecordCodes | None = None) -> np.ndarray:
     """Row position of the first episode of each start (the price it started at).
@@ -410,7 +398,19 @@ def _first_rows(placements: pd.DataFrame, start_rows: np.ndarray,
     its first row is the earlier in the file (the order :func:`spells` keeps).
     ``codes``: the record's (:attr:`SpellHistory.codes`), factorised here if not given.
     """
-    key = _row_keys(placements, codes if codes is not None else RecordCodes.of(placements))
-    first = np.empty(int(key.max()) + 1 if key.size else 0, dtype=np.int64)
-    first[key[::-1]] = np.arange(key.size - 1, -1, -1)  # the last write is the first row
-    return first[key[np.asarray(start_rows, dtype=np.int64)]]
+    codes = codes if codes is not None else RecordCodes.of(placements)
+    day = placements["start_date"].to_numpy(dtype="datetime64[D]").view(np.int64)
+    # rows sorted by (service, category, client, start day), ties in file order: the
+    # first row of each run of equal keys is its earliest
+    order = _lexsort([day, codes.client, codes.category, codes.service])
+    if not order.size:
+        return np.zeros(0, dtype=np.int64)
+    changes = np.zeros(order.size, dtype=bool)
+    changes[0] = True
+    for key in (codes.service, codes.category, codes.client, day):
+        ordered = key[order]
+        changes[1:] |= ordered[1:] != ordered[:-1]
+    heads = np.flatnonzero(changes)
+    first = np.empty(order.size, dtype=np.int64)
+    first[order] = np.repeat(order[heads], np.diff(np.append(heads, order.size)))
+    return first[np.asarray(start_rows, dtype=np.int64)]
