@@ -264,12 +264,11 @@ class PriceModel:
             return {s: float(self.inflation) for s in services}, dict.fromkeys(services, 0.0)
         rates, errors = {}, {}
         cost = started["weekly_cost"].to_numpy()
+        years = started["years_before"].to_numpy(dtype=float)
         priced = cost > 0
-        cost, years = cost[priced], started["years_before"].to_numpy(dtype=float)[priced]
-        service, category = service[priced], category[priced]
         code_of = {name: code for code, name in enumerate(names)}
-        for name in services:
-            rows = np.flatnonzero(service == code_of[name])
+        for name in services:  # each service's priced rows, in order (no copy of all)
+            rows = np.flatnonzero(priced & (service == code_of[name]))
             if rows.size < 20 or pd.Series(years[rows]).std() == 0:
                 rates[name], errors[name] = 0.0, _DEFAULT_INFLATION_SE
                 continue
