@@ -18,7 +18,9 @@ placement-simulations, in float64 and float32. The ratio printed is end-to-end t
 over the **float32** kernel (the cheaper one, so the stricter ratio). Targets: within
 2x the kernel and under 3 GB (aim: 1x and 2 GB).
 
-Each figure is printed beside the previous measured one (:data:`BASELINE`, the full size
+Each step's CPU time (this process, all threads) is printed beside its wall time: on a
+busy machine the CPU time is the steadier figure. Each figure is printed beside the
+previous measured one (:data:`BASELINE`, the full size
 before issue 12's bounded-memory reader; scaled linearly in rows and simulations for
 other sizes, so only a rough guide there: compare two trees in one session instead, by
 running the script with ``PYTHONPATH`` set to each in turn).
@@ -112,9 +114,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
+    cpu = {"last": time.process_time()}
+
     def show(step: str, seconds: float, note: str = "") -> None:
-        print(f"{step:16s} {seconds:8.1f} s   peak RSS {peak_rss_gb():.2f} GB   "
-              f"{beside_baseline(step, seconds, args.copies, args.simulations)} {note}",
+        used, cpu["last"] = time.process_time() - cpu["last"], time.process_time()
+        print(f"{step:16s} {seconds:8.1f} s   CPU {used:7.1f} s   peak RSS {peak_rss_gb():.2f} GB"
+              f"   {beside_baseline(step, seconds, args.copies, args.simulations)} {note}",
               flush=True)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -128,7 +133,7 @@ def main() -> None:
               flush=True)
 
         steps: dict[str, float] = {}
-        clock = time.perf_counter()
+        clock, cpu["last"] = time.perf_counter(), time.process_time()
         placements = read_placements(paths["placements"])
         budget = read_budget(paths["budget"])
         actuals = read_actuals(paths["actuals"])

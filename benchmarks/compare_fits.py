@@ -1,14 +1,15 @@
 """The demand fits of two checkouts, number by number, and their fitting times.
 
-Fits ``StartsModel``, ``LengthOfStayModel`` and ``MoveModel`` to the sample county and to
-three truth-known worlds (:func:`forecastlib.datasets.truth.simulate_authority`: mixed,
-shift, moves) with each checkout's code (a child process per checkout, ``PYTHONPATH``
-its ``src``), then prints, per world and table, the largest relative and absolute
-difference of any number (the starts' fitted summary and every mixture component's
-kind, weight, parameters, covariance, step and level; the stays' chosen family,
-parameters, AICs, posterior and Kaplan-Meier tables; the moves' fitted state) and
-anything that differs in kind (a family, a candidate, a key). Then the CPU seconds of
-each fit on the sample, best of ``--repeats``, the checkouts interleaved.
+Fits ``StartsModel``, ``LengthOfStayModel``, ``MoveModel`` and ``PriceModel`` to the
+sample county and to three truth-known worlds
+(:func:`forecastlib.datasets.truth.simulate_authority`: mixed, shift, moves) with each
+checkout's code (a child process per checkout, ``PYTHONPATH`` its ``src``), then prints,
+per world and table, the largest relative and absolute difference of any number (the
+starts' fitted summary and every mixture component's kind, weight, parameters,
+covariance, step and level; the stays' chosen family, parameters, AICs, posterior and
+Kaplan-Meier tables; the moves' and the prices' fitted state: inflation, market index,
+pools) and anything that differs in kind (a family, a candidate, a key). Then the CPU
+seconds of each fit on the sample, best of ``--repeats``, the checkouts interleaved.
 
 Run: ``nice -n 10 python benchmarks/compare_fits.py /work/main/src src``
 """
@@ -31,7 +32,7 @@ import numpy as np
 from forecastlib.datasets import load_sample
 from forecastlib.datasets.calibration import STUDY_LINES
 from forecastlib.datasets.truth import simulate_authority
-from forecastlib.demand import LengthOfStayModel, MoveModel, StartsModel
+from forecastlib.demand import LengthOfStayModel, MoveModel, PriceModel, StartsModel
 
 def worlds():
     sample = load_sample()
@@ -53,19 +54,21 @@ if mode == "fits":
         starts = StartsModel().fit(placements, as_at)
         stays = LengthOfStayModel().fit(placements, as_at)
         moves = MoveModel().fit(placements, as_at)
+        prices = PriceModel().fit(placements, as_at)
         out[name] = {
             "starts": starts.fits_, "drift": starts.drift_,
             "components": {line: [component(item) for item in fit.components]
                            for line, fit in starts._fits.items()},
             "stays": stays.fits_, "tau": stays.tau_, "posterior": stays._posterior,
             "survival": stays.survival_,
-            "moves": {k: v for k, v in vars(moves).items() if k.endswith("_")}}
+            "moves": {k: v for k, v in vars(moves).items() if k.endswith("_")},
+            "prices": {k: v for k, v in vars(prices).items() if k.endswith("_")}}
     pickle.dump(out, open(path, "wb"))
 else:
     sample = load_sample()
     times = {}
     for name, model in (("stays", LengthOfStayModel), ("moves", MoveModel),
-                        ("starts", StartsModel)):
+                        ("starts", StartsModel), ("prices", PriceModel)):
         start = time.process_time()
         model().fit(sample.placements, sample.as_at)
         times[name] = time.process_time() - start

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import book
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecastlib.demand import (
     default_history_start,
@@ -196,3 +198,16 @@ def _assert_same(a, b, name):
         _assert_same(vars(a), vars(b), name)
     else:
         assert a == b, name
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.integers(0, 2**20), st.integers(0, 5),
+                          st.integers(-(2**40), 2**40)), min_size=0, max_size=40),
+       st.booleans())
+def test_packed_lexsort_is_numpys_lexsort(rows, wide):
+    """Ties kept in order (stable), negative keys, and keys too wide to pack (then
+    ``np.lexsort`` itself)."""
+    from forecastlib.demand.history import _lexsort
+
+    keys = [np.array([r[i] for r in rows], dtype=np.int64) for i in range(4 if wide else 3)]
+    np.testing.assert_array_equal(_lexsort(keys), np.lexsort(keys))

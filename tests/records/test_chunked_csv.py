@@ -162,3 +162,48 @@ def test_fast_reader_is_the_careful_reader_on_well_formed_files(tmp_path_factory
             same_as_careful(path)
         finally:
             csv_records.WINDOW, csv_records.CHUNK_ROWS = 1 << 25, 1 << 18
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", " a", ""]),
+                               st.sampled_from(["x", "y"])), min_size=1, max_size=30),
+       chunk=st.integers(1, 7))
+def test_id_columns_kept_as_read_give_the_same_categoricals(rows, chunk):
+    """A column coded once at the end (an id column) is the categorical that coding it
+    chunk by chunk and merging gives: the same categories, in the same order."""
+    data = "".join(f"{a},{b}\n" for a, b in rows).encode()
+    results = []
+    for threshold in (1, 1 << 30):
+        csv_records.CHUNK_ROWS, csv_records.ID_MIN_ROWS = chunk, threshold
+        try:
+            results.append(csv_records.coded_cells(data, 2))
+        finally:
+            csv_records.CHUNK_ROWS, csv_records.ID_MIN_ROWS = 1 << 18, 1024
+    for column in (0, 1):
+        kept, merged = results[0][column], results[1][column]
+        assert kept.cat.categories.tolist() == merged.cat.categories.tolist()
+        np.testing.assert_array_equal(kept.cat.codes, merged.cat.codes)
+        assert kept.tolist() == [r[column] for r in rows]
+
+
+def test_duplicate_ids_in_a_large_file_are_named_with_their_rows(tmp_path):
+    """Over a chunk of ids (coded once, compared by code): exact repeats and repeats
+    once spaces are stripped are both found, each naming the first row."""
+    lines = [HEADER] + [f"P{i},C{i},LAC,IFA,2017-04-01,{i}" for i in range(3000)]
+    lines.append("P17,C1,LAC,IFA,2017-04-01,5")  # file line 3002: P17 is on line 19
+    lines.append(" P18 ,C1,LAC,IFA,2017-04-01,5")  # line 3003: P18 (line 20) once stripped
+    path = tmp_path / "placements.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataValidationError) as caught:
+        read_placements(path)
+    found = [(p.row, p.column, p.value, p.expected) for p in caught.value.problems]
+    assert found == [
+        (3002, "placement_id", "P17", "a unique placement_id (row 19 has the same)"),
+        (3003, "placement_id", "P18", "a unique placement_id (row 20 has the same)")]
+    path.write_text("\n".join(lines[:-1]) + "\n")  # no cell with spaces: ids compared by code
+    with pytest.raises(DataValidationError) as caught:
+        read_placements(path)
+    assert [(p.row, p.value, p.expected) for p in caught.value.problems] == [
+        (3002, "P17", "a unique placement_id (row 19 has the same)")]
+    path.write_text("\n".join(lines[:-2]) + "\n")
+    assert read_placements(path)["placement_id"].is_unique

@@ -69,16 +69,67 @@ def episode_spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFra
     >>> episode_spells(book)[["spell", "segment", "moved_in"]].values.tolist()
     [[0, 0, False], [0, 0, False], [0, 1, True]]
     """
+    return _episode_spells(placements, gap_days)[0]
+
+
+@dataclass(frozen=True, eq=False)
+class RecordCodes:
+    """Integer codes of a record's ``service``, ``category`` and ``client_id`` per row
+    (:func:`pandas.factorize`: in order of first appearance) and the distinct services
+    and categories, factorised once for every fit to share (strings hash slowly)."""
+
+    service: np.ndarray
+    category: np.ndarray
+    client: np.ndarray
+    services: np.ndarray
+    categories: np.ndarray
+
+    @classmethod
+    def of(cls, placements: pd.DataFrame) -> RecordCodes:
+        """Factorise the record's ``service``, ``category`` and ``client_id``."""
+        service, services = pd.factorize(placements["service"])
+        category, categories = pd.factorize(placements["category"])
+        client = pd.factorize(placements["client_id"])[0]
+        small = np.int32 if len(placements) < 2**31 else np.int64  # kept: half the memory
+        return cls(service.astype(small), category.astype(small), client.astype(small),
+                   np.asarray(services, dtype=object), np.asarray(categories, dtype=object))
+
+    def lines(self, rows: np.ndarray | None = None
+              ) -> tuple[np.ndarray, list[tuple[str, str]]]:
+        """A line code for each row at positions ``rows`` (every row if ``None``) and the
+        lines the codes index, sorted (the groups and order of ``groupby(LINE_KEYS,
+        sort=True)``)."""
+        service = self.service if rows is None else self.service[rows]
+        category = self.category if rows is None else self.category[rows]
+        return _sorted_lines(service, category, self.services, self.categories)
+
+
+def _sorted_lines(service: np.ndarray, category: np.ndarray, services: np.ndarray,
+                  categories: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Line codes of rows given their service and category codes (into ``services`` and
+    ``categories``), numbered in the sorted order of the lines present."""
+    width = max(len(categories), 1)
+    combined = service.astype(np.int64) * width + category
+    present = np.flatnonzero(np.bincount(combined, minlength=1))
+    names = [(services[p // width], categories[p % width]) for p in present]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.zeros(present[-1] + 1 if present.size else 0, dtype=np.int64)
+    rank[present[order]] = np.arange(len(names))
+    return rank[combined], [names[i] for i in order]
+
+
+def _episode_spells(placements: pd.DataFrame, gap_days: int
+                    ) -> tuple[pd.DataFrame, RecordCodes]:
     count = len(placements)
     if count >= 1 << _POSITION_BITS:
         raise ValueError(f"too many episodes ({count}) for one record")
     start_all = _days(placements["start_date"])
     end_all = np.minimum(_days(placements["end_date"]), _FAR)
-    service_codes = pd.factorize(placements["service"])[0]
-    client_codes = pd.factorize(placements["client_id"])[0]
-    order = np.lexsort((end_all, start_all, client_codes, service_codes))
+    codes = RecordCodes.of(placements)
+    service_codes, client_codes = codes.service, codes.client
+    order = _lexsort([end_all, start_all, client_codes, service_codes])
     start, end = start_all[order], end_all[order]
-    category = pd.factorize(placements["category"])[0][order]
+    category = codes.category[order]
     same_key = np.zeros(count, dtype=bool)
     same_key[1:] = ((service_codes[order][1:] == service_codes[order][:-1])
                     & (client_codes[order][1:] == client_codes[order][:-1]))
@@ -98,17 +149,37 @@ def episode_spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFra
     segment = np.cumsum(~continues | moved_in) - 1
     spell_first = np.flatnonzero(~continues)
     segment_first = np.flatnonzero(~continues | moved_in)
+    def unsorted(values: np.ndarray) -> np.ndarray:
+        """Values of the sorted episodes put back in the record's order."""
+        back = np.empty_like(values)
+        back[order] = values
+        return back
+
     out = pd.DataFrame({
-        "spell": spell, "segment": segment,
-        "spell_start": start[spell_first][spell].astype("datetime64[D]"),
-        "segment_start": start[segment_first][segment].astype("datetime64[D]"),
-        "moved_in": moved_in, "overlap": overlap,
-    })
-    inverse = np.empty(count, dtype=np.int64)
-    inverse[order] = np.arange(count)
-    out = out.iloc[inverse]
-    out.index = placements.index
-    return out
+        "spell": unsorted(spell), "segment": unsorted(segment),
+        "spell_start": unsorted(start[spell_first][spell]).astype("datetime64[D]"),
+        "segment_start": unsorted(start[segment_first][segment]).astype("datetime64[D]"),
+        "moved_in": unsorted(moved_in), "overlap": unsorted(overlap),
+    }, index=placements.index)
+    return out, codes
+
+
+def _lexsort(keys: list[np.ndarray]) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key primary): the keys packed into one integer
+    and sorted once, stably, when their ranges fit in 63 bits (the same order)."""
+    if not keys[0].size:
+        return np.lexsort(keys)
+    low = [int(key.min()) for key in keys]
+    bits = [max(int(key.max()) - first, 0).bit_length() for key, first in zip(keys, low,
+                                                                               strict=True)]
+    if sum(bits) > 63:
+        return np.lexsort(keys)
+    packed = np.zeros(keys[0].size, dtype=np.int64)
+    shift = 0
+    for key, first, width in zip(keys, low, bits, strict=True):
+        packed |= (key.astype(np.int64) - first) << shift
+        shift += width
+    return np.argsort(packed, kind="stable")
 
 
 def segments(placements: pd.DataFrame, *, gap_days: int = 1,
@@ -296,6 +367,9 @@ class SpellHistory:
         :func:`episode_spells` of the record.
     segments : DataFrame
         :func:`segments` of the record.
+    codes : RecordCodes
+        The record's service, category and client codes, factorised once (here if
+        not given).
 
     Examples
     --------
@@ -310,12 +384,17 @@ class SpellHistory:
     gap_days: int
     episodes: pd.DataFrame
     segments: pd.DataFrame
+    codes: RecordCodes | None = None
+
+    def __post_init__(self) -> None:
+        if self.codes is None:  # built by hand: factorise the record's strings here
+            object.__setattr__(self, "codes", RecordCodes.of(self.placements))
 
     @classmethod
     def build(cls, placements: pd.DataFrame, *, gap_days: int = 1) -> SpellHistory:
         """Join the episodes of ``placements`` into spells and segments."""
-        episodes = episode_spells(placements, gap_days=gap_days)
-        return cls(placements, gap_days, episodes, _segments(placements, episodes))
+        episodes, codes = _episode_spells(placements, gap_days)
+        return cls(placements, gap_days, episodes, _segments(placements, episodes), codes)
 
     def of(self, placements: pd.DataFrame, gap_days: int = 1) -> SpellHistory:
         """``self``, if it is the history of ``placements`` with ``gap_days``."""
@@ -353,7 +432,8 @@ def resolve_history_start(placements: pd.DataFrame, as_at: np.datetime64,
 
 
 def durations(
-    spell_table: pd.DataFrame, as_at: object, history_start: object
+    spell_table: pd.DataFrame, as_at: object, history_start: object,
+    carry: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Lengths of stay in days on the spell's clock, with censoring and entry ages.
 
@@ -363,7 +443,7 @@ def durations(
     counts days inclusively from the spell's start to the row's end or to ``as_at``;
     ``event`` is whether the spell ended there by ``as_at``; ``entry`` is the spell age
     in days at which the row came under observation (its segment's start, or
-    ``history_start``).
+    ``history_start``). Columns named in ``carry`` are kept beside the line's.
     """
     as_at_day = np.datetime64(pd.Timestamp(as_at).date(), "D").astype("int64")
     first_day = np.datetime64(pd.Timestamp(history_start).date(), "D").astype("int64")
@@ -379,18 +459,21 @@ def durations(
     entry = np.maximum(np.maximum(first_day, begin) - spell_start, 0)
     duration = stop - spell_start + 1
     keep = (begin <= as_at_day) & (duration > entry)
-    out = spell_table.loc[keep, [*LINE_KEYS]].copy()
+    out = spell_table.loc[keep, [*LINE_KEYS, *carry]].copy()
     out["duration"] = duration[keep].astype("float64")
     out["event"] = event[keep]
     out["entry"] = entry[keep].astype("float64")
     return out.reset_index(drop=True)
 def monthly_starts(
-    spell_table: pd.DataFrame, as_at: object, history_start: object
+    spell_table: pd.DataFrame, as_at: object, history_start: object,
+    codes: RecordCodes | None = None,
 ) -> pd.DataFrame:
     """Count of new spells per line and calendar month, zero-filled.
 
     Months run from ``history_start``'s month to the last month *completed* by
     ``as_at``; spells that started before ``history_start`` are stock, not starts.
+    ``codes``: the record's (:attr:`SpellHistory.codes`), when ``spell_table`` is a
+    table of its segments (with ``first_row``): lines found from integers.
 
     Returns
     -------
@@ -404,14 +487,21 @@ def monthly_starts(
     if as_at_ts != last.end_time.normalize():
         last = last - 1
     months = pd.period_range(first, last, freq="M")
-    starts = spell_table["start_date"].dt.to_period("M")
-    inside = (starts >= first) & (starts <= last)
-    lines = spell_table[LINE_KEYS].drop_duplicates().sort_values(LINE_KEYS)
-    index = pd.MultiIndex.from_frame(lines)
-    counts = (spell_table[inside].assign(month=starts[inside])
-              .groupby([*LINE_KEYS, "month"]).size()
-              .unstack("month", fill_value=0))
-    return counts.reindex(index=index, columns=months, fill_value=0).astype("int64")
+    if codes is not None:
+        line, lines = codes.lines(spell_table["first_row"].to_numpy())
+    else:
+        service, services = pd.factorize(spell_table["service"])
+        category, categories = pd.factorize(spell_table["category"])
+        line, lines = _sorted_lines(service, category, np.asarray(services, dtype=object),
+                                    np.asarray(categories, dtype=object))
+    month = (spell_table["start_date"].to_numpy(dtype="datetime64[M]").astype(np.int64)
+             - np.datetime64(first.start_time, "M").astype(np.int64))
+    inside = (month >= 0) & (month < len(months))
+    counts = np.bincount(line[inside] * len(months) + month[inside],
+                         minlength=len(lines) * len(months)).reshape(len(lines), len(months))
+    index = (pd.MultiIndex.from_tuples(lines, names=LINE_KEYS) if lines
+             else pd.MultiIndex.from_frame(spell_table[LINE_KEYS].iloc[:0]))
+    return pd.DataFrame(counts.astype("int64"), index=index, columns=months)
 
 
 #: Days before its cap (``latest_end_date``, an 18th birthday) within which an end is

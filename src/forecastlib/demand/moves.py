@@ -39,7 +39,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import SpellHistory, resolve_history_start, segments
+from forecastlib.demand.history import (
+    RecordCodes,
+    SpellHistory,
+    resolve_history_start,
+    segments,
+)
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -120,7 +125,10 @@ class MoveModel:
                                                     self.history_start)
         as_at_day = self.as_at_.astype("int64")
         first_day = self.history_start_.astype("int64")
+        history = history.of(placements) if history is not None else SpellHistory.build(
+            placements)  # its codes: lines grouped by integers, not strings
         table = segments(placements, history=history)
+        line, lines = history.codes.lines(table["first_row"].to_numpy())
         begin = _days(table["start_date"])
         stop = _days(table["end_date"])
         seen_from = np.maximum(begin, first_day)
@@ -128,9 +136,13 @@ class MoveModel:
         exposure = np.clip(seen_to - seen_from + 1, 0, None)
         moved = (table["moved"].to_numpy(dtype=bool) & (stop + 1 <= as_at_day)
                  & (stop >= first_day))
-        frame = table[LINE_KEYS].assign(exposure_days=exposure.astype(float),
-                                        moves=moved.astype(int))
-        rates = frame.groupby(LINE_KEYS, sort=True)[["moves", "exposure_days"]].sum()
+        # whole days and counts: the sums are exact in any order
+        rates = pd.DataFrame(
+            {"moves": np.bincount(line, weights=moved, minlength=len(lines)).astype(int),
+             "exposure_days": np.bincount(line, weights=exposure.astype(float),
+                                          minlength=len(lines))},
+            index=pd.MultiIndex.from_tuples(lines, names=LINE_KEYS) if lines
+            else pd.MultiIndex.from_arrays([[], []], names=LINE_KEYS))
         with np.errstate(divide="ignore", invalid="ignore"):
             per_day = np.where(rates["exposure_days"] > 0,
                                rates["moves"] / rates["exposure_days"], 0.0)
@@ -150,22 +162,28 @@ class MoveModel:
         else:
             empty = pd.MultiIndex.from_arrays([[], []], names=LINE_KEYS)
             self.destinations_ = pd.DataFrame(index=empty, columns=empty, dtype=float)
-        self.pools_ = self._pools(placements)
+        self.pools_ = self._pools(placements, history.codes)
         return self
 
-    def _pools(self, placements: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    def _pools(self, placements: pd.DataFrame, codes: RecordCodes
+               ) -> dict[tuple[str, str], pd.DataFrame]:
         start = placements["start_date"].to_numpy(dtype="datetime64[D]")
         end = placements["end_date"].to_numpy(dtype="datetime64[D]")
         open_now = (start <= self.as_at_) & (np.isnat(end) | (end >= self.as_at_))
         pools = {}
         wanted = set(self.destinations_.columns)
-        for line, block in placements.groupby(LINE_KEYS, sort=True):
-            if line not in wanted:
+        line, lines = codes.lines()
+        order = np.argsort(line, kind="stable")  # each line's rows, in the record's order
+        bounds = np.searchsorted(line[order], np.arange(len(lines) + 1))
+        for number, name in enumerate(lines):
+            if name not in wanted:
                 continue
-            current = block[open_now[placements.index.get_indexer(block.index)]]
+            rows = order[bounds[number]:bounds[number + 1]]
+            block = placements.iloc[rows]
+            current = block[open_now[rows]]
             if current.empty:
                 current = block.sort_values("start_date").tail(self.fallback_records)
-            pools[line] = current[_RECORD_COLUMNS].reset_index(drop=True)
+            pools[name] = current[_RECORD_COLUMNS].reset_index(drop=True)
         return pools
 
     def rate(self, line: tuple[str, str]) -> float:

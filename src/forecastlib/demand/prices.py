@@ -36,7 +36,7 @@ import pandas as pd
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
-from forecastlib.demand.history import SpellHistory, line_starts
+from forecastlib.demand.history import RecordCodes, SpellHistory, _lexsort
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -191,26 +191,39 @@ class PriceModel:
 
         ``history``: the record's segments built once (:class:`SpellHistory`)."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        spell_table = line_starts(placements, history=history)
+        history = history.of(placements) if history is not None else SpellHistory.build(
+            placements)  # its codes: the strings are factorised once
+        codes = history.codes
+        table = history.segments  # the first rows of line_starts: not entered by a move
+        start_rows = table["first_row"].to_numpy()[~table["moved_in"].to_numpy(dtype=bool)]
         columns = [*LINE_KEYS, "start_date", *_RECORD_COLUMNS]  # what the pools need
-        first = placements[columns].iloc[
-            _first_rows(placements, spell_table["first_row"].to_numpy())].copy()
+        first_rows = _first_rows(placements, start_rows, codes)
+        del start_rows
+        first = placements[["start_date", *_RECORD_COLUMNS]].take(first_rows)  # one copy
+        first_line, lines = codes.lines(first_rows)
+        first_service, first_category = codes.service[first_rows], codes.category[first_rows]
+        del first_rows
         first["weekly_cost"] = price_terms(first).weekly_cost
         first["years_before"] = (
             (self.as_at_ - first["start_date"].to_numpy(dtype="datetime64[D]")).astype(int)
             / 365.25)
-        started = first.loc[first["years_before"].to_numpy() >= 0,  # what the trend and
-                            [*LINE_KEYS, "weekly_cost", "years_before"]]  # index use
-        inflation, inflation_se = self._inflation(started)
+        begun = first["years_before"].to_numpy() >= 0
+        started = first.loc[begun, ["weekly_cost", "years_before"]]  # what the trend and
+        started_line, started_service = first_line[begun], first_service[begun]  # index use
+        inflation, inflation_se = self._inflation(started, started_service,
+                                                  first_category[begun], codes.services)
         # A service whose placements all start after as_at has no trend to learn.
-        later = dict.fromkeys(first["service"].unique().tolist(), 0.0)
+        later = dict.fromkeys(codes.services[pd.unique(first_service)].tolist(), 0.0)
         self.inflation_ = {**later, **inflation}
         self.inflation_se_ = {**{service: 0.02 for service in later}, **inflation_se}
-        level_at = self._market(started)
+        level_at = self._market(started, started_line, started_service, codes.services)
         del started  # the line loop below copies blocks of `first`: free this one first
         self.pools_, self.pool_years_, rows = {}, {}, {}
         open_now = _OpenByLine(placements, self.as_at_, columns)
-        for line, block in first.groupby(LINE_KEYS, sort=True):
+        order = np.argsort(first_line, kind="stable")  # each line's rows, in record order
+        bounds = np.searchsorted(first_line[order], np.arange(len(lines) + 1))
+        for number, line in enumerate(lines):
+            block = first.iloc[order[bounds[number]:bounds[number + 1]]]
             recent = block[(block["years_before"] >= 0)
                            & (block["years_before"] <= self.window_years)]
             source = "recent starts"
@@ -239,46 +252,51 @@ class PriceModel:
         self.summary_.index = pd.MultiIndex.from_tuples(self.summary_.index, names=LINE_KEYS)
         return self
 
-    def _inflation(self, started: pd.DataFrame
-                   ) -> tuple[dict[str, float], dict[str, float]]:
-        services = sorted(started["service"].unique())
+    def _inflation(self, started: pd.DataFrame, service: np.ndarray, category: np.ndarray,
+                   names: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+        """Each service's yearly inflation and its standard error; ``service`` and
+        ``category`` are the started rows' codes, ``names`` the services they index."""
+        services = sorted(names[np.unique(service)].tolist())
         if isinstance(self.inflation, dict):
             return ({s: float(self.inflation.get(s, 0.0)) for s in services},
                     dict.fromkeys(services, 0.0))
         if self.inflation is not None:
             return {s: float(self.inflation) for s in services}, dict.fromkeys(services, 0.0)
         rates, errors = {}, {}
-        needed = started[["service", "category", "weekly_cost", "years_before"]]
-        priced = needed[needed["weekly_cost"] > 0]
-        blocks = dict(list(priced.groupby("service", sort=False)))  # one pass, rows in order
-        for service in services:
-            block = blocks.get(service, priced.iloc[:0])
-            if len(block) < 20 or block["years_before"].std() == 0:
-                rates[service], errors[service] = 0.0, _DEFAULT_INFLATION_SE
+        cost = started["weekly_cost"].to_numpy()
+        years = started["years_before"].to_numpy(dtype=float)
+        priced = cost > 0
+        code_of = {name: code for code, name in enumerate(names)}
+        for name in services:  # each service's priced rows, in order (no copy of all)
+            rows = np.flatnonzero(priced & (service == code_of[name]))
+            if rows.size < 20 or pd.Series(years[rows]).std() == 0:
+                rates[name], errors[name] = 0.0, _DEFAULT_INFLATION_SE
                 continue
-            slope, se = within_slope(np.log(block["weekly_cost"].to_numpy()),
-                                     -block["years_before"].to_numpy(dtype=float),
-                                     pd.factorize(block["category"])[0])
-            rates[service] = float(np.clip(np.expm1(slope), *_INFLATION_BOUNDS))
-            errors[service] = se if np.isfinite(se) else _DEFAULT_INFLATION_SE
+            slope, se = within_slope(np.log(cost[rows]), -years[rows],
+                                     pd.factorize(category[rows])[0])
+            rates[name] = float(np.clip(np.expm1(slope), *_INFLATION_BOUNDS))
+            errors[name] = se if np.isfinite(se) else _DEFAULT_INFLATION_SE
         return rates, errors
 
-    def _market(self, started: pd.DataFrame):
-        """Fit the quarterly price index; return the level factor at ``years_before``."""
+    def _market(self, started: pd.DataFrame, line: np.ndarray, service: np.ndarray,
+                names: np.ndarray):
+        """Fit the quarterly price index; return the level factor at ``years_before``.
+
+        ``line`` and ``service`` are the started rows' codes, ``names`` the services."""
         self.market_ = {"level": 0.0, "variance_now": 0.0, "variance_per_year": 0.0,
                         "quarters": 0, "noise_variance": 0.0}
         self.index_ = pd.DataFrame(columns=["years_before", "index", "records", "level"])
-        needed = started[[*LINE_KEYS, "weekly_cost", "years_before"]]
-        priced = needed[needed["weekly_cost"] > 0]
-        if not self.market or priced.empty:
+        cost = started["weekly_cost"].to_numpy()
+        priced = cost > 0
+        if not self.market or not priced.any():
             return lambda years: np.ones(len(years))
-        growth = np.log1p(priced["service"].map(self.inflation_).to_numpy(dtype=float))
-        detrended = np.log(priced["weekly_cost"].to_numpy()) + growth * priced[
-            "years_before"].to_numpy()
-        line = pd.MultiIndex.from_frame(priced[LINE_KEYS]).codes
-        key = line[0].astype(np.int64) * (1 << 32) + line[1]
-        residual = detrended - pd.Series(detrended).groupby(key).transform("mean").to_numpy()
-        quarter = np.floor(priced["years_before"].to_numpy() * 4).astype(int)
+        years = started["years_before"].to_numpy()[priced]
+        rate = np.array([self.inflation_.get(name, np.nan) for name in names], dtype=float)
+        growth = np.log1p(rate[service[priced]])
+        detrended = np.log(cost[priced]) + growth * years
+        residual = detrended - pd.Series(detrended).groupby(line[priced]).transform(
+            "mean").to_numpy()
+        quarter = np.floor(years * 4).astype(int)
         recent = quarter < 4 * _INDEX_YEARS
         table = pd.DataFrame({"quarter": quarter[recent], "residual": residual[recent]}).groupby(
             "quarter")["residual"].agg(["mean", "size"])
@@ -370,26 +388,28 @@ class _OpenByLine:
         return self.placements[self.columns].iloc[rows].copy()
 
 
-def _row_keys(placements: pd.DataFrame) -> np.ndarray:
-    """One integer per row for its (service, category, client_id, start day): equal
-    integers for equal keys, each column factorised once (hashing, no sort)."""
-    key = np.zeros(len(placements), dtype=np.int64)
-    columns = [placements[c].to_numpy() for c in (*LINE_KEYS, "client_id")]
-    columns.append(placements["start_date"].to_numpy(dtype="datetime64[D]").view(np.int64))
-    for values in columns:
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        key = pd.factorize(key * len(uniques) + codes)[0].astype(np.int64)
-    return key
-
-
-def _first_rows(placements: pd.DataFrame, start_rows: np.ndarray) -> np.ndarray:
+def _first_rows(placements: pd.DataFrame, start_rows: np.ndarray,
+                codes: RecordCodes | None = None) -> np.ndarray:
     """Row position of the first episode of each start (the price it started at).
 
     ``start_rows`` are the starts' first episodes (:func:`line_starts`'s ``first_row``);
     two episodes of one client starting on the same day in one line are one start, and
     its first row is the earlier in the file (the order :func:`spells` keeps).
+    ``codes``: the record's (:attr:`SpellHistory.codes`), factorised here if not given.
     """
-    key = _row_keys(placements)
-    first = np.empty(int(key.max()) + 1 if key.size else 0, dtype=np.int64)
-    first[key[::-1]] = np.arange(key.size - 1, -1, -1)  # the last write is the first row
-    return first[key[np.asarray(start_rows, dtype=np.int64)]]
+    codes = codes if codes is not None else RecordCodes.of(placements)
+    day = placements["start_date"].to_numpy(dtype="datetime64[D]").view(np.int64)
+    # rows sorted by (service, category, client, start day), ties in file order: the
+    # first row of each run of equal keys is its earliest
+    order = _lexsort([day, codes.client, codes.category, codes.service])
+    if not order.size:
+        return np.zeros(0, dtype=np.int64)
+    changes = np.zeros(order.size, dtype=bool)
+    changes[0] = True
+    for key in (codes.service, codes.category, codes.client, day):
+        ordered = key[order]
+        changes[1:] |= ordered[1:] != ordered[:-1]
+    heads = np.flatnonzero(changes)
+    first = np.empty(order.size, dtype=np.int64)
+    first[order] = np.repeat(order[heads], np.diff(np.append(heads, order.size)))
+    return first[np.asarray(start_rows, dtype=np.int64)]

@@ -188,7 +188,8 @@ class StartsModel:
         history_start = (default_history_start(placements) if self.history_start is None
                          else self.history_start)
         spell_table = line_starts(placements, history=history)
-        counts = monthly_starts(spell_table, as_at, history_start)
+        counts = monthly_starts(spell_table, as_at, history_start,
+                                codes=None if history is None else history.of(placements).codes)
         bulk = bulk_loads(spell_table, counts.columns, self.bulk_min, self.bulk_ratio)
         return self._fit_table(counts, exposure, bulk)
 

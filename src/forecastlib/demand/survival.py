@@ -323,24 +323,39 @@ class LengthOfStayModel:
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
         self.history_start_ = resolve_history_start(placements, self.as_at_,
                                                     self.history_start)
-        table = durations(censor_capped_ends(segments(placements, history=history),
-                                             placements),
-                          self.as_at_, self.history_start_)
+        history = history.of(placements) if history is not None else SpellHistory.build(
+            placements)  # its codes: lines grouped by integers, not strings
+        table = censor_capped_ends(segments(placements, history=history), placements)
+        table["line"] = history.codes.lines(table["first_row"].to_numpy())[0]
+        table = durations(table, self.as_at_, self.history_start_, carry=("line",))
         # A line whose spells all start after as_at borrows its service's (or the
         # record's) fit, so its future placements can be costed from their start.
-        later = placements[LINE_KEYS].drop_duplicates().itertuples(index=False, name=None)
+        lines = history.codes.lines()[1]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            self._fit_table(table, later)
+            self._fit_table(table, lines)
         return self
 
-    def _fit_table(self, table: pd.DataFrame, later: object = ()) -> None:
-        enough = table.groupby("service")["event"].sum() >= self.min_events
-        group_of = {service: service if ok else "*" for service, ok in enough.items()}
+    def _fit_table(self, table: pd.DataFrame, lines: list[tuple[str, str]]) -> None:
+        """Fit each line of ``table`` (durations, its ``line`` column coding ``lines``)."""
+        code = table.pop("line").to_numpy()
+        event = table["event"].to_numpy()
+        order = np.argsort(code, kind="stable")  # each line's rows, in the table's order
+        bounds = np.searchsorted(code[order], np.arange(len(lines) + 1))
+        groups = {line: table.iloc[order[bounds[i]:bounds[i + 1]]]
+                  for i, line in enumerate(lines) if bounds[i + 1] > bounds[i]}
+        services = sorted({line[0] for line in groups})
+        of_service = np.array([services.index(line[0]) if line[0] in services else -1
+                               for line in lines], dtype=np.int64)
+        row_service = of_service[code] if len(code) else code
+        events = np.bincount(row_service, weights=event, minlength=len(services))
+        group_of = {service: service if events[i] >= self.min_events else "*"
+                    for i, service in enumerate(services)}
         best_of: dict[str, _Fit] = {}
         fitted: dict[tuple[str, str], _Fit | None] = {}
 
-        by_service = dict(list(table.groupby("service", sort=False)))
+        by_service = {service: table.iloc[np.flatnonzero(row_service == i)]
+                      for i, service in enumerate(services)}
         group_spells: dict[str, StayLikelihood] = {}
 
         def spells_of(group: str) -> StayLikelihood:
@@ -360,9 +375,8 @@ class LengthOfStayModel:
                 fitted[(group, family)] = _fit_family(family, spells_of(group))
             return fitted[(group, family)] or group_fit(group, None)
 
-        groups = dict(list(table.groupby(LINE_KEYS, sort=True)))
         chosen, informed, self.survival_ = {}, [], {}
-        for line in sorted(set(groups) | set(later)):
+        for line in lines:
             frame = groups.get(line, table.iloc[:0])
             ended = int(frame["event"].sum())
             group = group_of.get(line[0], "*")

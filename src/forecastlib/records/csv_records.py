@@ -42,6 +42,9 @@ _TEXT = np.dtypes.StringDType()
 WINDOW = 1 << 25
 #: Rows parsed at a time (bounds the raw text held at once).
 CHUNK_ROWS = 1 << 18
+#: A column is kept as read (an id column) when over half of the cells of a first chunk
+#: of at least this many rows are distinct.
+ID_MIN_ROWS = 1024
 
 _NEWLINE, _QUOTE, _COMMA, _CR = 10, 34, 44, 13
 #: Blank cells of a record without quotes: only spaces, tabs (and a "\\r" line break's).
@@ -137,23 +140,41 @@ def coded_cells(source: Path | bytes, width: int, encoding: str = "utf-8") -> pd
     """Parse CSV records into columns ``0..width-1`` of categoricals, a chunk at a time.
 
     Short rows are filled with ``""`` (the caller reports them from the record widths);
-    no cell is ever missing (``na_filter=False``), so no code is ``-1``.
+    no cell is ever missing (``na_filter=False``), so no code is ``-1``. A column whose
+    cells are mostly distinct in its first chunk (an id) keeps its cells as read and is
+    coded once at the end (the same categorical), not chunk by chunk and again merged.
     """
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
     parts: dict[int, tuple[list[np.ndarray], list[np.ndarray]]] = {
         column: ([], []) for column in range(width)}
+    kept: dict[int, list[np.ndarray]] = {}  # columns of (nearly) distinct cells: as read
     reader = pd.read_csv(handle, header=None, names=range(width), dtype=object,
                          na_filter=False, skip_blank_lines=False, engine="c",
                          encoding=encoding, quoting=csv.QUOTE_MINIMAL, chunksize=CHUNK_ROWS)
     with reader:
         for chunk in reader:
             for column in range(width):
-                codes, uniques = pd.factorize(chunk[column].to_numpy(dtype=object))
+                values = chunk[column].to_numpy(dtype=object)
+                if column in kept:
+                    kept[column].append(values)
+                    continue
+                codes, uniques = pd.factorize(values)
+                if uniques.size > values.size // 2 and values.size >= ID_MIN_ROWS:
+                    # an id column: coding it chunk by chunk would hash every cell twice
+                    kept[column] = [*(u[c] for c, u in zip(*parts.pop(column), strict=True)),
+                                    values]
+                    continue
                 parts[column][0].append(codes.astype(np.int32))
                 parts[column][1].append(np.asarray(uniques, dtype=object))
             del chunk
     columns = {}
-    for column, (codes, uniques) in parts.items():
+    for column in range(width):
+        if column in kept:
+            codes, distinct = pd.factorize(np.concatenate(kept.pop(column)))
+            columns[column] = pd.Categorical.from_codes(codes.astype(np.int32),
+                                                        dtype=_dtype(distinct), validate=False)
+            continue
+        codes, uniques = parts.pop(column)
         if not codes:
             columns[column] = pd.Categorical([])
             continue

@@ -126,7 +126,10 @@ def _as_given(uniques: np.ndarray | None, distinct: np.ndarray,
     return values
 
 
-def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Series:
+def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector,
+                  coded: dict[str, np.ndarray] | None = None) -> pd.Series:
+    """The typed column; for a text column whose distinct cells stay distinct once
+    stripped, its row codes go into ``coded`` (equal codes, equal values)."""
     codes, uniques, distinct, cells = _cells(column)
     empty = cells == ""
     present = ~empty
@@ -151,6 +154,11 @@ def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Se
         default = spec.default if spec.default is not None else ""
         values = (cells.astype(object) if spec.kind == "choice"
                   else _as_given(uniques, distinct, cells))
+        if (coded is not None and spec.kind == "text" and uniques is not None  # str cells
+                and empty.sum() <= 1
+                and not (default and (cells == default).any())
+                and (np.strings.str_len(cells) == np.strings.str_len(distinct)).all()):
+            coded[spec.name] = codes
         values[empty] = default
         return pd.Series(values[codes], index=column.index, dtype=str)
     if spec.kind == "date":
@@ -185,8 +193,12 @@ def _check_column(spec: ColumnSpec, column: pd.Series, out: _Collector) -> pd.Se
     return numbers
 
 
-def _check_unique(frame: pd.DataFrame, key: list[str], out: _Collector) -> None:
-    compared = pd.DataFrame({k: line_key(frame[k]) if k in _LINE_NAME_COLUMNS else frame[k]
+def _check_unique(frame: pd.DataFrame, key: list[str], out: _Collector,
+                  coded: dict[str, np.ndarray]) -> None:
+    """Duplicate keys; a column's row codes stand for its values where ``coded`` has
+    them (integers hash faster than strings)."""
+    compared = pd.DataFrame({k: coded[k] if k in coded and k not in _LINE_NAME_COLUMNS
+                             else line_key(frame[k]) if k in _LINE_NAME_COLUMNS else frame[k]
                              for k in key})
     duplicated = compared.duplicated(keep="first").to_numpy()
     if not duplicated.any():
@@ -238,22 +250,24 @@ def validate_table(raw: pd.DataFrame, model: type[BaseModel], file: str) -> pd.D
                                         shape_problems=meta.get("problems", ()))
     out = _Collector(file, rows)
     typed: dict[str, pd.Series] = {}
+    coded: dict[str, np.ndarray] = {}
     out.bad = np.zeros(len(table), dtype=bool)
+    key = list(unique_key(model))
     for spec in specs:
         if spec.name in table.columns:
             column = table[spec.name]
         else:
             column = pd.Series("", index=table.index, dtype=object)
-        typed[spec.name] = _check_column(spec, column, out)
+        typed[spec.name] = _check_column(spec, column, out,
+                                         coded if spec.name in key else None)
     frame = pd.DataFrame(typed, index=table.index)
     readable = ~out.bad  # cross-column rules judge only rows whose cells could be read
     for rule in rules_for(model):
         with np.errstate(invalid="ignore", over="ignore"):
             violated = rule.violated(frame)
         out.add_mask(violated & readable, rule.column, table.get(rule.column), rule.expected)
-    key = list(unique_key(model))
     if key and len(frame):
-        _check_unique(frame, key, out)
+        _check_unique(frame, key, out, coded)
     if out.problems:
         raise DataValidationError(out.sorted())
 
