@@ -48,7 +48,7 @@ from forecastlib.scenarios.transform import (
     SpendContext,
     Transformation,
 )
-from forecastlib.simulation import DemandModels, simulate_remaining
+from forecastlib.simulation import MOMENTS_ABOVE, DemandModels, simulate_remaining
 
 __all__ = ["ForecastOptions", "OutturnResult", "forecast_outturn", "outturn_from_inputs"]
 
@@ -70,6 +70,12 @@ class ForecastOptions:
         RAG and commentary thresholds (default ``RagPolicy()``).
     profile : SpendProfile, optional
         Budget profile for ``expected_to_date`` (default flat by day).
+    moments_above : float or None, default MOMENTS_ABOVE
+        Lines expecting at least this many events a simulation (open placements ending
+        this year, new starts) draw that part from its exact moments given the
+        simulation's parameters (:mod:`~forecastlib.simulation.book_paths`,
+        :mod:`~forecastlib.simulation.start_moments`); ``None`` simulates every
+        placement one by one (exact).
 
     Examples
     --------
@@ -86,6 +92,7 @@ class ForecastOptions:
     seed: int | None = None
     policy: RagPolicy = field(default_factory=RagPolicy)
     profile: SpendProfile | None = None
+    moments_above: float | None = MOMENTS_ABOVE
 
     def __post_init__(self) -> None:
         if not 0 < self.interval < 1:
@@ -94,6 +101,10 @@ class ForecastOptions:
         if int(self.simulations) != self.simulations or self.simulations < 1:
             raise ConfigError(f"simulations must be a positive whole number, "
                               f"got {self.simulations!r}")
+        if self.moments_above is not None and not (
+                isinstance(self.moments_above, int | float) and self.moments_above > 0):
+            raise ConfigError(f"moments_above must be a positive number of events or None, "
+                              f"got {self.moments_above!r}")
         object.__setattr__(self, "interval", float(self.interval))
         object.__setattr__(self, "simulations", int(self.simulations))
         if self.policy is None:
@@ -116,6 +127,7 @@ def forecast_outturn(
     models: DemandModels | None = None,
     scenario: Scenario | None = None,
     executor: Executor | None = None,
+    moments_above: float | None = MOMENTS_ABOVE,
 ) -> OutturnResult:
     """Forecast the year-end outturn of every budget line, as a distribution.
 
@@ -150,6 +162,10 @@ def forecast_outturn(
         Runs the blocks of simulations (a process pool, a Dask client's
         ``get_executor()``, ...); default threads over this machine's cores. The numbers
         are the same whatever runs them (see :mod:`forecastlib.simulation.blocks`).
+    moments_above : float or None, default MOMENTS_ABOVE
+        Lines expecting at least this many events a simulation (open placements ending,
+        new starts) draw them from their exact moments given the simulation's
+        parameters; ``None`` simulates every placement (exact).
 
     Returns
     -------
@@ -166,7 +182,8 @@ def forecast_outturn(
     (True, 'red')
     """
     options = ForecastOptions(interval=interval, simulations=simulations, seed=seed,
-                              policy=policy or RagPolicy(), profile=profile)
+                              policy=policy or RagPolicy(), profile=profile,
+                              moments_above=moments_above)
     inputs = ForecastInputs.prepare(placements, budget, as_at, actuals,
                                     use_planned_ends=use_planned_ends, new_starts=new_starts,
                                     models=models)
@@ -234,7 +251,8 @@ def _simulate(inputs: ForecastInputs, table: pd.DataFrame, options: ForecastOpti
     simulated, known, known_running = simulate_remaining(
         inputs.placements, inputs.as_at, inputs.models, simulations=simulations,
         seed=options.seed, use_planned_ends=inputs.use_planned_ends, year=inputs.as_at.year,
-        start_changes=inputs.start_changes, accrued=inputs.accrued, executor=executor)
+        start_changes=inputs.start_changes, accrued=inputs.accrued, executor=executor,
+        moments_above=options.moments_above)
     lines = table.index
     months = len(inputs.as_at.month_ends)
     remaining = np.zeros((len(lines), simulations, months))
