@@ -117,10 +117,16 @@ def path_moments(book: OpenBook, sf: Callable[[np.ndarray], np.ndarray]) -> Book
     horizon = int(book.month_ends[-1])
     ends = book.month_ends.astype(np.int64)
     months = len(ends)
-    age = book.age.astype(np.int64)
-    offset = book.start_offset.astype(np.int64)
     last = np.minimum(np.where(np.isfinite(book.last_day), book.last_day, horizon),
                       horizon).astype(np.int64)
+    # placements of one (age, offset, last day) have the same days' law: the sums need
+    # only each group's count, daily cost and squared daily cost
+    groups, (age, offset, last) = _groups(book.age.astype(np.int64),
+                                          book.start_offset.astype(np.int64), last)
+    count = np.bincount(groups, minlength=len(age)).astype(float)
+    daily = np.bincount(groups, weights=book.daily, minlength=len(age))
+    money = np.bincount(groups, weights=np.asarray(book.daily, dtype=float) ** 2,
+                        minlength=len(age))
     low, high = age + offset, age + np.maximum(last, offset)  # paid days j in [low, high)
     origin = int(min(low.min(), 0))
     grid = np.arange(origin, int(max(high.max(), (age + horizon).max())) + 2, dtype=float)
@@ -135,40 +141,50 @@ def path_moments(book: OpenBook, sf: Callable[[np.ndarray], np.ndarray]) -> Book
     mean = np.zeros((draws, months + 1))
     covariance = np.zeros((draws, months + 1, months + 1))
     upper = np.triu(np.ones((months, months), dtype=bool))
-    block = max(1, (1 << 21) // (draws * months))
-    for first in range(0, len(book.daily), block):  # bounded memory, not per placement
+    block = max(1, (1 << 20) // (draws * months))
+    for first in range(0, len(age), block):  # bounded memory, not per placement
         part = slice(first, first + block)
-        daily, lo = book.daily[part], low[part] - origin
-        # j < a + max(min(m, h), s): the paid days to each month-end
-        hi = (age[part, None] + np.maximum(np.minimum(ends[None, :], last[part, None]),
-                                           offset[part, None]) - origin)
+        lo = low[part] - origin
+        # j < a + max(min(m, h), s): the paid days to each month-end (months x groups)
+        hi = (age[part] + np.maximum(np.minimum(ends[:, None], last[part]), offset[part])
+              - origin)
         conditioning = np.maximum(survival[:, np.maximum(low[part], 0) - origin], 1e-300)
-        scale = np.exp(rate * (lo - 1)) / conditioning  # (K, n)
-        plain = tail[:, lo][:, :, None] - tail[:, hi]  # (K, n, months)
-        paid = plain * scale[:, :, None]  # E[N(m)]
-        square = (2 * (tail_j[:, lo][:, :, None] - tail_j[:, hi])
-                  + (1 - 2 * low[part])[None, :, None] * plain) * scale[:, :, None]
-        full = np.clip(ends[None, :] - offset[part, None], 0, None).astype(float)  # (m - s)^+
+        scale = (np.exp(rate * (lo - 1)) / conditioning)[:, None, :]  # (K, 1, n)
+        plain = tail[:, lo][:, None, :] - tail[:, hi]  # (K, months, n)
+        paid = plain * scale  # E[N(m)]
+        square = (2 * (tail_j[:, lo][:, None, :] - tail_j[:, hi])
+                  + (1 - 2 * low[part]) * plain) * scale
+        full = np.clip(ends[:, None] - offset[part], 0, None).astype(float)  # (m - s)^+
         # still placed on day D: p(D) (0 capped before D; 1 not started by D, as the kernel)
         at_end = np.clip(age[part] + horizon - 1 - origin, 0, len(grid) - 1)
-        placed = weight[:, at_end] * scale
+        placed = weight[:, at_end] * scale[:, 0, :]
         placed = np.where(last[part] < horizon, 0.0, placed)
         placed = np.where(offset[part] >= horizon, 1.0, np.minimum(placed, 1.0))
-        money = daily**2
-        mean[:, :months] += np.einsum("kni,n->ki", paid, daily)
-        mean[:, months] += placed.sum(axis=1)
+        mean[:, :months] += paid @ daily[part]
+        mean[:, months] += placed @ count[part]
         # E[N_i N_j] - E[N_i] E[N_j] for i <= j: E[N_i^2] - (m_i - s) E[N_i]
         # + (m_i - s) E[N_j] - E[N_i] E[N_j]
-        diagonal = np.einsum("kni,n->ki", square - full[None] * paid, money)
-        cross = np.einsum("ni,knj->kij", full * money[:, None], paid)
-        products = np.einsum("kni,knj->kij", paid * money[None, :, None], paid)
+        weighted = paid * money[part]
+        diagonal = (square - full * paid) @ money[part]  # (K, months)
+        cross = (full * money[part]) @ np.swapaxes(paid, 1, 2)  # (K, months, months)
+        products = weighted @ np.swapaxes(paid, 1, 2)
         cost = diagonal[:, :, None] + cross - products
         covariance[:, :months, :months] += np.where(upper, cost, 0.0)
-        covariance[:, months, months] += (placed * (1 - placed)).sum(axis=1)
-        covariance[:, months, :months] += np.einsum(
-            "kn,kni->ki", placed * daily[None, :], full[None] - paid)
+        covariance[:, months, months] += (placed * (1 - placed)) @ count[part]
+        placed_cost = (placed * daily[part])[:, :, None]  # (K, n, 1)
+        covariance[:, months, :months] += ((full - paid) @ placed_cost)[..., 0]
     cost = covariance[:, :months, :months]
     covariance[:, :months, :months] = np.where(upper, cost, np.swapaxes(cost, 1, 2))
     covariance[:, :months, months] = covariance[:, months, :months]
     return BookPaths(mean, covariance, np.asarray(book.full_path(), dtype=float),
                      len(book.daily))
+
+
+def _groups(*columns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each row's group of equal ``columns`` (whole numbers) and each group's values."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:  # mixed radix: a few columns of bounded whole numbers
+        low = column.min()
+        key = key * (int(column.max() - low) + 1) + (column - low)
+    unique, first, groups = np.unique(key, return_index=True, return_inverse=True)
+    return groups, [column[first] for column in columns]
