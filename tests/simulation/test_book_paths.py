@@ -134,6 +134,13 @@ def _large_book(moments_above: float | None) -> OpenBook:
                     moments_above=moments_above)
 
 
+def test_expected_cost_by_moments_is_the_grid_sums() -> None:
+    book = _large_book(500.0)
+    exact = dataclasses.replace(book, moments_above=None).expected_cost()
+    assert book.by_moments
+    np.testing.assert_allclose(book.expected_cost(), exact, rtol=1e-9)
+
+
 def _batch_se(values: np.ndarray, statistic) -> tuple[float, float]:
     parts = np.array([statistic(part) for part in np.array_split(values, 20)])
     return float(statistic(values)), float(parts.std(ddof=1) / np.sqrt(20))

@@ -387,11 +387,17 @@ class OpenBook:
         conditioning age), times ``exp(-lambda (d - s))`` of no move by day ``d``, and 0
         after a cap. With ``draws``, the moments of the mixture over the draws: the mean
         of the draws' means, and the mean of their variances plus the variance of their
-        means.
+        means. A book drawn from its moments (:attr:`by_moments`) takes them from
+        :attr:`path_moments` (the same sums).
         """
         horizon = int(self.month_ends[-1])
         if len(self.daily) == 0 or horizon <= 0:
             return 0.0, 0.0
+        if self.by_moments:  # the same sums, already done for the path's moments
+            last = len(self.month_ends) - 1
+            mean = self.path_moments.mean[:, last]
+            variance = self.path_moments.covariance[:, last, last]
+            return float(mean.mean()), float(variance.mean() + mean.var())
         integral = all(np.array_equal(values, np.round(values)) for values in
                        (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)]))
         span = float(np.max(self.age + horizon) - np.min(self.age + self.start_offset))
