@@ -33,6 +33,12 @@ of simulations is run as ``K`` strided sub-blocks, one per draw (a loop over dra
 over simulations), each with the same vectorised kernel (spell clock, cap and moves
 included). The analytic moments are then those of the mixture: the mean over draws,
 and the variance within draws plus the variance of the draws' means.
+
+**Large books by their moments.** A book expecting at least ``moments_above`` ends a
+simulation (no moves, whole days) is not simulated placement by placement: given the
+draw its month-end path and year-end count are sums of many independent terms, drawn
+from their exact mean and covariance (:mod:`~forecastlib.simulation.book_paths`);
+the per-draw tables of the kernel are then never built.
 """
 
 from __future__ import annotations
