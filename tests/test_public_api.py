@@ -29,7 +29,8 @@ PUBLIC = {
     "line_starts", "StayDraws",
     # simulation
     "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
-    "simulate_remaining", "SIM_BLOCK", "MOMENTS_ABOVE", "start_moments",
+    "simulate_remaining", "SIM_BLOCK", "MOMENTS_ABOVE", "BookPaths", "path_moments",
+    "start_moments",
     # the forecast's boundary objects and steps
     "AsAt", "ForecastInputs", "ForecastOptions", "NO_CHANGE", "SimulatedPaths", "SpendContext",
     "Transformation", "outturn_from_inputs",

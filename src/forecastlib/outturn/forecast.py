@@ -72,9 +72,11 @@ class ForecastOptions:
     profile : SpendProfile, optional
         Budget profile for ``expected_to_date`` (default flat by day).
     moments_above : float or None, default MOMENTS_ABOVE
-        New starts of a line expecting at least this many a simulation are drawn from
-        their exact conditional moments (:mod:`~forecastlib.simulation.start_moments`);
-        ``None`` simulates every new placement one by one.
+        Lines expecting at least this many events a simulation (open placements ending
+        this year, new starts) draw that part from its exact moments given the
+        simulation's parameters (:mod:`~forecastlib.simulation.book_paths`,
+        :mod:`~forecastlib.simulation.start_moments`); ``None`` simulates every
+        placement one by one (exact).
 
     Examples
     --------
@@ -103,8 +105,8 @@ class ForecastOptions:
         if self.moments_above is not None and not (
                 isinstance(self.moments_above, numbers.Real)
                 and not isinstance(self.moments_above, bool) and self.moments_above > 0):
-            raise ConfigError(f"moments_above must be a positive number of starts or None, "
-                              f"got {self.moments_above!r}")
+            raise ConfigError("moments_above must be a positive number of events a "
+                              f"simulation or None, got {self.moments_above!r}")
         object.__setattr__(self, "interval", float(self.interval))
         object.__setattr__(self, "simulations", int(self.simulations))
         if self.policy is None:
@@ -163,8 +165,9 @@ def forecast_outturn(
         ``get_executor()``, ...); default threads over this machine's cores. The numbers
         are the same whatever runs them (see :mod:`forecastlib.simulation.blocks`).
     moments_above : float or None, default MOMENTS_ABOVE
-        Lines expecting at least this many new starts a simulation draw them from their
-        exact conditional moments; ``None`` simulates every new placement (exact).
+        Lines expecting at least this many events a simulation (open placements ending,
+        new starts) draw them from their exact moments given the simulation's
+        parameters; ``None`` simulates every placement (exact).
 
     Returns
     -------

@@ -1,6 +1,7 @@
 """Simulation: the vectorised per-placement projection behind probabilistic outturns."""
 
 from forecastlib.simulation.blocks import SIM_BLOCK
+from forecastlib.simulation.book_paths import MOMENTS_ABOVE, BookPaths, path_moments
 from forecastlib.simulation.engine import (
     DemandModels,
     SimulatedOutturn,
@@ -9,16 +10,18 @@ from forecastlib.simulation.engine import (
 )
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
-from forecastlib.simulation.start_moments import MOMENTS_ABOVE, start_moments
+from forecastlib.simulation.start_moments import start_moments
 
 __all__ = [
     "MOMENTS_ABOVE",
     "SIM_BLOCK",
+    "BookPaths",
     "DemandModels",
     "NewStarts",
     "OpenBook",
     "SimulatedOutturn",
     "StartChanges",
+    "path_moments",
     "simulate_remaining",
     "start_moments",
 ]

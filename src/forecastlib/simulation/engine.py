@@ -35,10 +35,10 @@ from forecastlib.demand import LengthOfStayModel, MoveModel
 from forecastlib.demand.history import episode_spells
 from forecastlib.lines import line_codes
 from forecastlib.simulation.blocks import BlockJob, simulate_blocks
+from forecastlib.simulation.book_paths import MOMENTS_ABOVE
 from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
-from forecastlib.simulation.start_moments import MOMENTS_ABOVE
 
 __all__ = [
     "DemandModels",
@@ -168,7 +168,8 @@ def _open_spell_starts(placements: pd.DataFrame, open_rows: np.ndarray) -> np.nd
 
 def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.datetime64,
                offsets: np.ndarray, stays: LengthOfStayModel, moves: MoveModel | None = None,
-               parameters: bool = False, seed: int | None = None) -> dict[tuple, OpenBook]:
+               parameters: bool = False, seed: int | None = None,
+               moments_above: float | None = None) -> dict[tuple, OpenBook]:
     """One :class:`OpenBook` per line of the open placements with no known end.
 
     Placements are aged from their **spell's** start (a re-priced or moved placement is
@@ -176,6 +177,7 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
     they were cut into episodes), and carry their line's move hazard and, where the
     record has a ``latest_end_date`` column (an 18th birthday), that cap. With
     ``parameters``, each book carries its line's stay parameter draws for ``seed``.
+    ``moments_above`` goes to every book (:attr:`OpenBook.by_moments`).
     """
     open_rows = open_without_end(accrued)
     rows = placements[open_rows]
@@ -208,7 +210,8 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
                               offsets=delay[mask], cap=None if cap is None else cap[mask],
                               move_rate=moves.rate(key) if moves is not None else 0.0,
                               draws=stays.parameter_draws(key, seed)
-                              if parameters and learnt else None)
+                              if parameters and learnt else None,
+                              moments_above=moments_above if learnt else None)
     return books
 
 
@@ -293,6 +296,11 @@ def simulate_remaining(
     moving between lines) are drawn from their exact moments given each simulation's
     counts and parameters (:mod:`~forecastlib.simulation.start_moments`); ``None``
     simulates every new placement one by one.
+
+    Open books of lines expecting at least ``moments_above`` ends a simulation (and
+    not moving between lines) are drawn from their exact path moments given each
+    simulation's stay draw (:mod:`~forecastlib.simulation.book_paths`); ``None``
+    simulates every open placement one by one.
     """
     as_at_day, year = resolve_year(as_at, year)
     months, offsets = remaining_grid(as_at_day, year)
@@ -308,7 +316,7 @@ def simulate_remaining(
                                           minlength=len(all_lines)), index=all_lines)
 
     books = open_books(placements, accrued, as_at_day, offsets, models.stays, models.moves,
-                       parameters=True, seed=seed)
+                       parameters=True, seed=seed, moments_above=moments_above)
     notes: list[str] = []
     unlearnt = sum(len(book.daily) for book in books.values() if book.distribution is _NEVER_ENDS)
     if unlearnt:

@@ -33,6 +33,12 @@ of simulations is run as ``K`` strided sub-blocks, one per draw (a loop over dra
 over simulations), each with the same vectorised kernel (spell clock, cap and moves
 included). The analytic moments are then those of the mixture: the mean over draws,
 and the variance within draws plus the variance of the draws' means.
+
+**Large books by their moments.** A book expecting at least ``moments_above`` ends a
+simulation (no moves, whole days) is not simulated placement by placement: given the
+draw its month-end path and year-end count are sums of many independent terms, drawn
+from their exact mean and covariance (:mod:`~forecastlib.simulation.book_paths`);
+the per-draw tables of the kernel are then never built.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from scipy import special, stats
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.simulation.book_kernel import BookKernel, no_movers
 from forecastlib.simulation.book_moments import daily_moments, grid_moments
+from forecastlib.simulation.book_paths import BookPaths, path_moments
 from forecastlib.streams import stream
 
 __all__ = ["OpenBook", "inverse_survival"]
@@ -101,6 +108,11 @@ class OpenBook:
     draws : StayDraws, optional
         Parameter draws of the line's stay (simulation ``s`` uses draw ``s mod K``);
         ``None`` holds the parameters at ``distribution``.
+    moments_above : float, optional
+        Expected ends a simulation from which the book's path and year-end count are
+        drawn from their exact moments given the draw (:mod:`~forecastlib.simulation.
+        book_paths`), when no placement may move and ages, offsets and caps are whole
+        days; ``None`` (the default) simulates every placement.
     """
 
     daily: np.ndarray
@@ -111,6 +123,7 @@ class OpenBook:
     cap: np.ndarray | None = None
     move_rate: float = 0.0
     draws: StayDraws | None = None
+    moments_above: float | None = None
 
     @cached_property
     def start_offset(self) -> np.ndarray:
@@ -198,10 +211,35 @@ class OpenBook:
         days = np.clip(self.month_ends[None, :] - self.start_offset[:, None], 0, None)
         return self.daily @ days
 
+    @cached_property
+    def by_moments(self) -> bool:
+        """Whether the book is drawn from its path moments: ``moments_above`` is set,
+        the placements expect at least that many ends a simulation (under the fitted
+        stay), none may move, and ages, offsets and caps are whole days."""
+        if (self.moments_above is None or self.move_rate > 0 or len(self.daily) == 0
+                or len(self.month_ends) == 0):
+            return False
+        if float(np.sum(1.0 - self.beyond_year)) < self.moments_above:
+            return False
+        return all(np.array_equal(values, np.round(values)) for values in
+                   (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)],
+                    self.month_ends))
+
+    @cached_property
+    def path_moments(self) -> BookPaths:
+        """Mean and covariance of the month-end path and year-end count per draw."""
+        if self.draws is None:
+            return path_moments(self, lambda days: self.distribution.sf(days)[None, :])
+        draw = np.arange(len(self.draws))[:, None]
+        return path_moments(self, lambda days: self.draws.sf(days[None, :], draw))
+
     def chunk_size(self, simulations: int) -> int:
         """Simulations per block (depends only on the book: reproducible): about
         ``CHUNK_ELEMENTS`` cells, or, where the events are drawn directly at that many,
-        about ``CHUNK_ELEMENTS / 4`` expected events."""
+        about ``CHUNK_ELEMENTS / 4`` expected events; every simulation at once when
+        drawn from the moments."""
+        if self.by_moments:
+            return max(1, simulations)
         cells = int(max(1, min(simulations, CHUNK_ELEMENTS // max(len(self.daily), 1))))
         threshold = self._kernel_tables.lowest
         per_simulation = 4 * self._expected_events(threshold)
@@ -237,6 +275,9 @@ class OpenBook:
         if len(self.daily) == 0:
             return (np.zeros((simulations, months)), np.zeros(simulations, dtype=np.int64),
                     no_movers())
+        if self.by_moments:
+            paths, running = self.path_moments.draw(rng, first + np.arange(simulations))
+            return paths, running, no_movers()
         kernel = self._kernel_tables
         draw = (first + np.arange(simulations)) % kernel.draws
         events = self._sample_events(simulations, kernel.lowest)
@@ -352,11 +393,17 @@ class OpenBook:
         conditioning age), times ``exp(-lambda (d - s))`` of no move by day ``d``, and 0
         after a cap. With ``draws``, the moments of the mixture over the draws: the mean
         of the draws' means, and the mean of their variances plus the variance of their
-        means.
+        means. A book drawn from its moments (:attr:`by_moments`) takes them from
+        :attr:`path_moments` (the same sums).
         """
         horizon = int(self.month_ends[-1])
         if len(self.daily) == 0 or horizon <= 0:
             return 0.0, 0.0
+        if self.by_moments:  # the same sums, already done for the path's moments
+            last = len(self.month_ends) - 1
+            mean = self.path_moments.mean[:, last]
+            variance = self.path_moments.covariance[:, last, last]
+            return float(mean.mean()), float(variance.mean() + mean.var())
         integral = all(np.array_equal(values, np.round(values)) for values in
                        (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)]))
         span = float(np.max(self.age + horizon) - np.min(self.age + self.start_offset))

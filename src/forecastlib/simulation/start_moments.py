@@ -35,7 +35,7 @@ of the per-start simulation exactly; only the shape beyond them (the skew of a s
 many heavy-tailed prices, ``gamma_1 / sqrt(n)``) is the normal's. Used by
 :class:`~forecastlib.simulation.new_starts.NewStarts` for lines whose new starts do not
 move between lines and average at least ``moments_above`` a simulation
-(:data:`MOMENTS_ABOVE`).
+(:data:`~forecastlib.simulation.book_paths.MOMENTS_ABOVE`).
 """
 
 from __future__ import annotations
@@ -49,12 +49,8 @@ from forecastlib.streams import stream
 if TYPE_CHECKING:
     from forecastlib.simulation.new_starts import NewStarts
 
-__all__ = ["MOMENTS_ABOVE", "start_moments", "simulate_by_moments"]
+__all__ = ["start_moments", "simulate_by_moments"]
 
-#: Expected new starts a simulation (over the remaining year) from which a line's new
-#: starts are drawn from their conditional moments (the sample's largest line has about
-#: 500: the sample is simulated start by start).
-MOMENTS_ABOVE = 1000.0
 
 
 def _survival(starts: NewStarts, parameters: bool) -> np.ndarray:
