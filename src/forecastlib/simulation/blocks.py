@@ -91,11 +91,28 @@ class BlockJob:
     horizon: int = 0
     start_changes: StartChanges | None = None
     draws: dict[tuple, StayDraws | None] = field(default_factory=dict)
+    _plug_in: dict[tuple, float] | None = field(default=None, init=False, repr=False,
+                                                compare=False)
 
     @property
     def blocks(self) -> int:
         """The number of blocks."""
         return -(-self.simulations // SIM_BLOCK)
+
+    def plug_in_means(self) -> dict[tuple, float]:
+        """The plug-in mean year-end cost of each line's new starts (every parameter at
+        its estimate, no shock): the same for every block, so computed once per job (the
+        first call; the job keeps it, and an executor's copy of the job carries it)."""
+        if self._plug_in is None:
+            factors = self.start_changes.factors if self.start_changes else None
+            lines = list(self.models.starts.fits_.index)
+            means = np.empty((len(lines), 1, self.horizon))
+            self.models.starts.simulate(self.horizon, 1, self.seed, parameter_uncertainty=False,
+                                        rate_factors=factors, block=0, means=means)
+            self._plug_in = {line: float(self.new[line].expected_totals(
+                means[lines.index(line)], parameters=False)[0]) if len(self.offsets) else 0.0
+                for line in self.new}
+        return self._plug_in
 
     def span(self, block: int) -> tuple[int, int]:
         """First global simulation of ``block`` and its number of simulations."""
@@ -175,14 +192,12 @@ def simulate_block(job: BlockJob, block: int) -> BlockOutput:
         means = np.empty((len(start_lines), simulations, job.horizon))
         counts = models.starts.simulate(job.horizon, simulations, seed, rate_factors=factors,
                                         block=block, means=means)
-        if any(not _held_analytically(job, line) for line in job.new):
+        if not _all_held_analytically(job):
             plug_counts = models.starts.simulate(job.horizon, simulations, seed,
                                                  parameter_uncertainty=False,
                                                  rate_factors=factors, block=block)
         else:
-            plug_means = np.empty((len(start_lines), 1, job.horizon))
-            models.starts.simulate(job.horizon, 1, seed, parameter_uncertainty=False,
-                                   rate_factors=factors, block=block, means=plug_means)
+            plug_means = job.plug_in_means()
         if job.start_changes:
             counts = job.start_changes.move(counts, start_lines, seed, block)
             if plug_counts is not None:
@@ -211,9 +226,9 @@ def simulate_block(job: BlockJob, block: int) -> BlockOutput:
             running[position] += new_running
             no_common[position] += unshocked
             if grid and plug_means is not None:  # cost less its mean given the parameters
-                plug_in[position] += (new_paths[:, -1] + job.new[line].expected_totals(
-                    plug_means[index], parameters=False)[0] - job.new[line].expected_totals(
-                    means[index], first=first, market=market))
+                plug_in[position] += (new_paths[:, -1] + plug_means[line]
+                                      - job.new[line].expected_totals(
+                                          means[index], first=first, market=market))
             elif grid:  # the same price and stay streams, with every parameter at its estimate
                 plug_paths, _ = job.new[line].simulate(
                     plug_counts[index], seed, line, totals_only=True,
@@ -233,6 +248,10 @@ def _held_analytically(job: BlockJob, line: tuple) -> bool:
     not move between lines and no scenario moves starts (else a plug-in run)."""
     return job.start_changes is None and (job.models.moves is None
                                           or job.new[line].move_rate <= 0)
+
+
+def _all_held_analytically(job: BlockJob) -> bool:
+    return all(_held_analytically(job, line) for line in job.new)
 
 
 def run_blocks(job: BlockJob, blocks: Iterable[int]) -> list[BlockOutput]:
@@ -261,6 +280,8 @@ def simulate_blocks(job: BlockJob, executor: Executor | None = None,
     ``progress(done, total)`` is called with blocks done.
     """
     total = job.blocks
+    if job.new and _all_held_analytically(job):
+        job.plug_in_means()  # once, before the blocks share (or copy) the job
     if progress is not None:
         progress(0, total)
     done = 0
