@@ -28,7 +28,7 @@ PUBLIC = {
     "project_series", "spells", "episode_spells", "segments", "MoveModel", "SpellHistory",
     "line_starts", "StayDraws",
     # simulation
-    "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
+    "DemandModels", "ForkedWorkers", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
     "simulate_remaining", "SIM_BLOCK",
     # the forecast's boundary objects and steps
     "AsAt", "ForecastInputs", "ForecastOptions", "NO_CHANGE", "SimulatedPaths", "SpendContext",

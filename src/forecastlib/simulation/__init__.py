@@ -7,12 +7,14 @@ from forecastlib.simulation.engine import (
     StartChanges,
     simulate_remaining,
 )
+from forecastlib.simulation.forked import ForkedWorkers
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
 
 __all__ = [
     "SIM_BLOCK",
     "DemandModels",
+    "ForkedWorkers",
     "NewStarts",
     "OpenBook",
     "SimulatedOutturn",

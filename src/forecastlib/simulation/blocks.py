@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecastlib.demand.stay_draws import StayDraws
+from forecastlib.simulation.forked import ForkedWorkers, forked_map
 from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.moves import Entries, follow_moves
 from forecastlib.simulation.new_starts import NewStarts
@@ -269,14 +270,16 @@ def _workers(executor: Executor | None) -> int:
     return max(1, int(workers or os.cpu_count() or 1))
 
 
-def simulate_blocks(job: BlockJob, executor: Executor | None = None,
+def simulate_blocks(job: BlockJob, executor: Executor | ForkedWorkers | None = None,
                     progress: Callable[[int, int], None] | None = None
                     ) -> Iterable[BlockOutput]:
     """Every block of ``job``, yielded as it is done (in any order).
 
     With no ``executor``, blocks run on a thread pool over the machine's cores, at most
-    two a worker in flight. With one, blocks are grouped into about two tasks a worker
-    (contiguous block numbers), each a :func:`run_blocks` call sent the job once.
+    two a worker in flight. With :class:`~forecastlib.simulation.forked.ForkedWorkers`,
+    in processes forked from this one that inherit the job, block ``b`` in worker
+    ``b mod workers``. With an executor, blocks are grouped into about two tasks a
+    worker (contiguous block numbers), each a :func:`run_blocks` call sent the job once.
     ``progress(done, total)`` is called with blocks done.
     """
     total = job.blocks
@@ -288,6 +291,12 @@ def simulate_blocks(job: BlockJob, executor: Executor | None = None,
     if executor is None:
         workers = min(total, os.cpu_count() or 1)
         outputs = _local(job, range(total), workers)
+    elif isinstance(executor, ForkedWorkers):
+        workers = executor.count(total)
+        outputs = (_local(job, range(total), 1) if workers <= 1 else
+                   (output for _, output in forked_map(
+                       lambda block: simulate_block(job, block),
+                       [list(range(worker, total, workers)) for worker in range(workers)])))
     else:
         tasks = min(total, 2 * _workers(executor))
         cuts = np.linspace(0, total, tasks + 1).round().astype(int)

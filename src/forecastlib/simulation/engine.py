@@ -35,6 +35,7 @@ from forecastlib.demand import LengthOfStayModel, MoveModel
 from forecastlib.demand.history import episode_spells
 from forecastlib.lines import line_codes
 from forecastlib.simulation.blocks import BlockJob, simulate_blocks
+from forecastlib.simulation.forked import ForkedWorkers
 from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
@@ -258,7 +259,7 @@ def simulate_remaining(
     year: int | None = None,
     start_changes: StartChanges | None = None,
     accrued: pd.DataFrame | None = None,
-    executor: Executor | None = None,
+    executor: Executor | ForkedWorkers | None = None,
 ) -> tuple[SimulatedOutturn, pd.DataFrame, pd.DataFrame]:
     """Simulate every line's remaining spend and year-end placements.
 
@@ -276,7 +277,9 @@ def simulate_remaining(
     lines before new placements are drawn. ``accrued``, if the caller already has
     :func:`~forecastlib.accrual.accrue` of the same placements and options, is reused.
     The blocks of simulations run on ``executor`` (any
-    :class:`concurrent.futures.Executor`), else on threads over the machine's cores:
+    :class:`concurrent.futures.Executor`, or
+    :class:`~forecastlib.simulation.forked.ForkedWorkers`), else on threads over the
+    machine's cores:
     the numbers are the same either way (:mod:`~forecastlib.simulation.blocks`).
     """
     as_at_day, year = resolve_year(as_at, year)
