@@ -26,6 +26,7 @@ server's worker thread.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -137,27 +138,33 @@ def forked_map(function: Callable[[Any], Any], parts: list[list[Any]]
     children = []
     if can_fork():
         context = multiprocessing.get_context("fork")
-        first = 0
-        for part in parts:
-            numbers = range(first, first + len(part))
-            first += len(part)
-            if not part:
-                continue
+        # the parent's objects out of the children's garbage collections, which would
+        # otherwise write to (and so copy) every page holding one
+        gc.freeze()
+        try:
+            first = 0
+            for part in parts:
+                numbers = range(first, first + len(part))
+                first += len(part)
+                if not part:
+                    continue
 
-            def work(numbers: range = numbers) -> Iterator[tuple[int, Any]]:
-                for number in numbers:
-                    yield number, function(items[number])
+                def work(numbers: range = numbers) -> Iterator[tuple[int, Any]]:
+                    for number in numbers:
+                        yield number, function(items[number])
 
-            receive, send = context.Pipe(duplex=False)
-            try:
-                process = context.Process(target=_child, args=(work, send), daemon=True)
-                process.start()
-            except OSError:  # no memory or processes left to fork: done here instead
-                receive.close()
-                continue
-            finally:
-                send.close()
-            children.append((receive, process))
+                receive, send = context.Pipe(duplex=False)
+                try:
+                    process = context.Process(target=_child, args=(work, send), daemon=True)
+                    process.start()
+                except OSError:  # no memory or processes left to fork: done here instead
+                    receive.close()
+                    continue
+                finally:
+                    send.close()
+                children.append((receive, process))
+        finally:
+            gc.unfreeze()
     return _collect(function, items, children)
 
 
