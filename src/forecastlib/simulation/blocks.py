@@ -22,7 +22,11 @@ blocks run on a thread pool over the machine's cores (numpy releases the GIL), a
 two a worker in flight, so memory is flat in the number of simulations apart from the
 output arrays. Any :class:`concurrent.futures.Executor` may run them instead: blocks
 are grouped into about two tasks a worker, each task a call of the top-level
-:func:`run_blocks` with the job (sent once per task) and its block numbers.
+:func:`run_blocks` with the job (sent once per task) and its block numbers. With
+:class:`~forecastlib.simulation.forked.ForkedWorkers` (the command line's choice) they
+run in processes forked from this one, which inherit the job instead of receiving it,
+block ``b`` in worker ``b mod workers``: the per-line Python work of a block then runs
+on every core, not one at a time under the interpreter's lock.
 
 Why 1,000: a block must be large enough that the per-block work done once per line
 in Python (drawing start counts, moves, stream set-up: about a millisecond a line) is
