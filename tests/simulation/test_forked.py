@@ -4,9 +4,9 @@ the work done here when a child cannot do it."""
 from __future__ import annotations
 
 import os
-import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecastlib.outturn import forecast_outturn
@@ -35,12 +35,37 @@ def test_forked_workers_give_exactly_the_local_forecast_and_fits(sample):
     assert forked.lines.equals(local.lines)
 
 
+def _assert_same(a, b, where):
+    """Every learnt number of ``a`` equals ``b``'s exactly (walking attributes)."""
+    assert type(a) is type(b), where
+    if isinstance(a, pd.DataFrame | pd.Series):
+        (pd.testing.assert_frame_equal if isinstance(a, pd.DataFrame)
+         else pd.testing.assert_series_equal)(a, b, check_exact=True, obj=where)
+    elif isinstance(a, pd.Index):
+        pd.testing.assert_index_equal(a, b, exact=True, obj=where)
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            _assert_same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for number, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same(x, y, f"{where}[{number}]")
+    elif hasattr(a, "dist") and hasattr(a, "args"):  # a frozen scipy distribution
+        assert (a.dist.name, a.args, a.kwds) == (b.dist.name, b.args, b.kwds), where
+    elif hasattr(a, "__dict__") and not isinstance(a, type):
+        _assert_same(vars(a), vars(b), where)
+    else:
+        assert a == b or (a != a and b != b), where
+
+
 def test_a_forked_fit_is_the_fit_made_here(sample):
     here = DemandModels.fit(sample.placements, sample.as_at)
     there = DemandModels.fit(sample.placements, sample.as_at, fork=True)
-    for name in ("stays", "moves"):  # fitted in the child, sent through a pipe
-        carried = pickle.loads(pickle.dumps(getattr(here, name)))
-        assert pickle.dumps(getattr(there, name)) == pickle.dumps(carried), name
+    for name in ("stays", "moves", "starts", "prices"):  # stays, moves: from the child
+        _assert_same(getattr(here, name), getattr(there, name), name)
 
 
 def test_forked_map_returns_every_item_once_from_the_children():
