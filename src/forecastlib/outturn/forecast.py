@@ -232,7 +232,7 @@ def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None 
 
 
 def fitted_inputs(inputs: ForecastInputs, executor: Executor | ForkedWorkers | None = None
-           ) -> ForecastInputs:
+                  ) -> ForecastInputs:
     """``inputs.fitted()``; with :class:`ForkedWorkers`, models not yet fitted are fitted
     in two processes (``DemandModels.fit(..., fork=True)``: the same models)."""
     if inputs.models is None and isinstance(executor, ForkedWorkers) and executor.count(2) > 1:
