@@ -121,3 +121,15 @@ def test_forked_workers_count():
     assert ForkedWorkers(8).count(3) == 3
     assert ForkedWorkers(2).count(0) == 1
     assert ForkedWorkers().count(1000) == max(1, min(1000, os.cpu_count() or 1))
+
+
+def test_closing_early_stops_the_children():
+    import multiprocessing
+    import time
+
+    results = forked_map(lambda x: (time.sleep(0 if x == 0 else 30), x)[1], [[0, 1], [2]])
+    started = time.monotonic()
+    assert next(results) == (0, 0)
+    results.close()  # the parent stops listening: both children are stopped, not awaited
+    assert not multiprocessing.active_children()
+    assert time.monotonic() - started < 20
