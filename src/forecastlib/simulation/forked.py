@@ -74,27 +74,10 @@ class ForkedWorkers:
         return max(1, min(tasks, int(self.workers or os.cpu_count() or 1)))
 
 
-class _Failed:
-    """An exception raised in a child, carried back as text when it cannot be pickled."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error: BaseException | None = error
-        self.text = f"{type(error).__name__}: {error}"
-
-    def __reduce__(self) -> tuple:
-        return (_rebuild_failure, (self.error, self.text))
-
-
-def _rebuild_failure(error: BaseException | None, text: str) -> _Failed:
-    failed = _Failed.__new__(_Failed)
-    failed.error, failed.text = error, text
-    return failed
-
-
 def _child(work: Callable[[], Iterable[Any]], send: multiprocessing.connection.Connection
            ) -> None:
     """A child's life: ``("item", value)`` for each value ``work()`` yields, then
-    ``("done", None)``; ``("error", _Failed)`` instead if it raises."""
+    ``("done", None)``; ``("error", exception)`` instead if it raises."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # and stops its children by SIGTERM
     # standard error afresh: another thread of the parent (a progress bar) may have held
@@ -106,17 +89,12 @@ def _child(work: Callable[[], Iterable[Any]], send: multiprocessing.connection.C
         send.send(("done", None))
     except BaseException as error:  # sent to the parent, raised there
         try:
-            send.send(("error", _Failed(error)))
-        except Exception:  # an exception that cannot be pickled
-            send.send(("error", _Failed(RuntimeError(_Failed(error).text))))
+            send.send(("error", error))
+        except Exception:  # an exception that cannot be pickled: its name and message
+            send.send(("error", RuntimeError(
+                f"in a forked process: {type(error).__name__}: {error}")))
     finally:
         send.close()
-
-
-def _raise(failed: _Failed) -> None:
-    if failed.error is not None:
-        raise failed.error
-    raise RuntimeError(f"in a forked process: {failed.text}")
 
 
 def forked_map(function: Callable[[Any], Any], parts: list[list[Any]]
@@ -188,7 +166,7 @@ def _collect(function: Callable[[Any], Any], items: list[Any],
                 elif kind == "done":
                     channels.remove(channel)
                 else:
-                    _raise(value)
+                    raise value
         for number, item in enumerate(items):
             if number not in done:
                 yield item, function(item)
