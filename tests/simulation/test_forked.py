@@ -38,7 +38,10 @@ def test_forked_workers_give_exactly_the_local_forecast_and_fits(sample):
 def _assert_same(a, b, where):
     """Every learnt number of ``a`` equals ``b``'s exactly (walking attributes)."""
     assert type(a) is type(b), where
-    if isinstance(a, pd.DataFrame | pd.Series):
+    if isinstance(a, pd.Period | pd.Timestamp | pd.Timedelta | np.generic | int | float | str
+                  | bytes | None):
+        assert a == b or (a != a and b != b), where
+    elif isinstance(a, pd.DataFrame | pd.Series):
         (pd.testing.assert_frame_equal if isinstance(a, pd.DataFrame)
          else pd.testing.assert_series_equal)(a, b, check_exact=True, obj=where)
     elif isinstance(a, pd.Index):
