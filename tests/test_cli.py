@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from forecastlib.cli import main
+from forecastlib.outturn import forecast_outturn
+from forecastlib.report import result_to_json_dict
 
 PLACEMENTS_HEADER = ("placement_id,client_id,service,category,start_date,end_date,"
                      "planned_end_date,unit_cost,unit,units_per_week,weeks_per_year,"
@@ -135,6 +137,17 @@ def test_demo_json_and_activity(capsys):
     assert status == 0 and json.loads(out)["as_at"] == "2017-10-31"
     status, out, _ = run(capsys, "demo", "--simulations", "200")
     assert status == 0 and max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_demo_on_forked_workers_reports_the_library_forecast(capsys, sample):
+    # the command line fits and simulates in forked processes (where the platform forks);
+    # the report is the one a library call on threads gives (three blocks, the last partial)
+    status, out, _ = run(capsys, "demo", "--format", "json", "--simulations", "2300",
+                         "--seed", "4")
+    result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
+                              actuals=sample.actuals, simulations=2300, seed=4)
+    assert status == 0
+    assert out == json.dumps(result_to_json_dict(result), indent=2) + "\n"
 
 
 def test_activity_command(files, capsys):

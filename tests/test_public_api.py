@@ -28,7 +28,7 @@ PUBLIC = {
     "project_series", "spells", "episode_spells", "segments", "MoveModel", "SpellHistory",
     "line_starts", "StayDraws",
     # simulation
-    "DemandModels", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
+    "DemandModels", "ForkedWorkers", "NewStarts", "OpenBook", "SimulatedOutturn", "StartChanges",
     "simulate_remaining", "SIM_BLOCK", "MOMENTS_ABOVE", "BookPaths", "path_moments",
     "start_moments",
     # the forecast's boundary objects and steps

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.outturn import ForecastOptions, OutturnResult, RagPolicy
+from forecastlib.outturn.forecast import fitted_inputs
 from forecastlib.report import format_outturn, result_to_csv, result_to_json_dict
 from forecastlib.scenarios import ForecastInputs
+from forecastlib.simulation.forked import ForkedWorkers, can_fork
 
 __all__ = [
     "add_forecast_options",
@@ -116,7 +118,14 @@ def forecast_inputs(args: argparse.Namespace, placements: pd.DataFrame, budget: 
     inputs = ForecastInputs.prepare(
         placements, budget, as_at, actuals, new_starts=not args.no_new_starts,
         use_planned_ends=not getattr(args, "no_planned_ends", False)).accrue()
-    return inputs.fitted() if fit else inputs
+    return fitted_inputs(inputs, workers()) if fit else inputs
+
+
+def workers() -> ForkedWorkers | None:
+    """What runs the command's fits and simulations: processes forked from this one
+    over the machine's cores where the platform forks (the same numbers as threads, in
+    less time: see :mod:`forecastlib.simulation.forked`), else threads."""
+    return ForkedWorkers() if can_fork() and (os.cpu_count() or 1) > 1 else None
 
 
 def forecast_options(args: argparse.Namespace, policy: RagPolicy | None = None

@@ -19,6 +19,7 @@ from forecastlib.cli.common import (
     forecast_inputs,
     forecast_options,
     parse_as_at,
+    workers,
 )
 from forecastlib.cli.outputs import add_policy_options, policy_from_args, wants_workbook
 from forecastlib.outturn import OutturnResult, outturn_from_inputs
@@ -69,8 +70,9 @@ def run_compare(args: argparse.Namespace) -> CommandOutput:
     actuals = read_actuals(args.actuals) if args.actuals is not None else None
     inputs = forecast_inputs(args, placements, budget, as_at, actuals, fit=True)
     options = forecast_options(args, policy)
-    base = outturn_from_inputs(inputs, options)
-    results = [outturn_from_inputs(inputs, options, scenario) for scenario in scenarios]
+    base = outturn_from_inputs(inputs, options, executor=workers())
+    results = [outturn_from_inputs(inputs, options, scenario, executor=workers())
+               for scenario in scenarios]
     names = [scenario.name for scenario in scenarios]
     draws = max(result.simulations for result in [base, *results]) or 1
     table = compare(_with_draws(base, draws), *(_with_draws(r, draws) for r in results),

@@ -15,6 +15,7 @@ from forecastlib.cli.common import (
     forecast_options,
     parse_as_at,
     render,
+    workers,
 )
 from forecastlib.cli.outputs import (
     add_pack_options,
@@ -103,7 +104,7 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
     inputs = forecast_inputs(args, placements, budget, as_at, actuals,
                              fit=scenario is not None)
     options = forecast_options(args, policy)
-    result = outturn_from_inputs(inputs, options, scenario)
+    result = outturn_from_inputs(inputs, options, scenario, executor=workers())
     if args.calibrate:
         result = backtest_outturn(placements, budget, as_at, interval=args.interval,
                                   seed=args.seed, new_starts=not args.no_new_starts
@@ -111,7 +112,7 @@ def run_forecast(args: argparse.Namespace) -> CommandOutput:
     base = None
     if scenario is not None:
         def base() -> tuple[str, object]:
-            return scenario.name, outturn_from_inputs(inputs, options)
+            return scenario.name, outturn_from_inputs(inputs, options, executor=workers())
     return _finish(args, result, placements, budget, actuals, policy, base=base)
 
 
@@ -139,7 +140,7 @@ def run_demo(args: argparse.Namespace) -> CommandOutput:
     policy = policy_from_args(args)
     result = forecast_outturn(sample.placements, sample.budget, sample.as_at,
                               actuals=sample.actuals, simulations=args.simulations,
-                              seed=args.seed, policy=policy)
+                              seed=args.seed, policy=policy, executor=workers())
     return _finish(args, result, sample.placements, sample.budget, sample.actuals, policy)
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numbers
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ from forecastlib.scenarios.transform import (
     SpendContext,
     Transformation,
 )
-from forecastlib.simulation import MOMENTS_ABOVE, DemandModels, simulate_remaining
+from forecastlib.simulation import MOMENTS_ABOVE, DemandModels, ForkedWorkers, simulate_remaining
 
 __all__ = ["ForecastOptions", "OutturnResult", "forecast_outturn", "outturn_from_inputs"]
 
@@ -128,7 +128,7 @@ def forecast_outturn(
     profile: SpendProfile | None = None,
     models: DemandModels | None = None,
     scenario: Scenario | None = None,
-    executor: Executor | None = None,
+    executor: Executor | ForkedWorkers | None = None,
     moments_above: float | None = MOMENTS_ABOVE,
 ) -> OutturnResult:
     """Forecast the year-end outturn of every budget line, as a distribution.
@@ -160,10 +160,13 @@ def forecast_outturn(
         Changes applied on top (see :mod:`forecastlib.scenarios`). Models are fitted to
         the record before the scenario's changes, and every draw the scenario leaves
         alone is the one the base forecast makes with the same seed.
-    executor : concurrent.futures.Executor, optional
+    executor : concurrent.futures.Executor or ForkedWorkers, optional
         Runs the blocks of simulations (a process pool, a Dask client's
         ``get_executor()``, ...); default threads over this machine's cores. The numbers
         are the same whatever runs them (see :mod:`forecastlib.simulation.blocks`).
+        :class:`~forecastlib.simulation.forked.ForkedWorkers` runs them in processes
+        forked from this one, and fits the demand models in two (the command line's
+        choice: see :mod:`forecastlib.simulation.forked`).
     moments_above : float or None, default MOMENTS_ABOVE
         Lines expecting at least this many events a simulation (open placements ending,
         new starts) draw them from their exact moments given the simulation's
@@ -194,7 +197,8 @@ def forecast_outturn(
 
 def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None = None,
                         transformation: Transformation | None = None, *,
-                        executor: Executor | None = None) -> OutturnResult:
+                        executor: Executor | ForkedWorkers | None = None
+                        ) -> OutturnResult:
     """The forecast's steps after the boundary: normalised inputs to a result.
 
     Parameters
@@ -205,7 +209,7 @@ def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None 
     transformation : Transformation, optional
         A :class:`~forecastlib.scenarios.Scenario`, or anything with its interface
         (default: none, the base forecast).
-    executor : concurrent.futures.Executor, optional
+    executor : concurrent.futures.Executor or ForkedWorkers, optional
         Runs the blocks of simulations (see :func:`forecast_outturn`).
 
     Returns
@@ -231,7 +235,7 @@ def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None 
     open_rows = open_without_end(inputs.accrued)
     if not inputs.new_starts and not open_rows.any() and transformation is NO_CHANGE:
         return _exact(table, inputs, options)
-    inputs = inputs.fitted()
+    inputs = fitted_inputs(inputs, executor)
     paths = _simulate(inputs, table, options, executor)
     paths = transformation.transform_paths(paths, SpendContext(inputs.as_at, inputs.models,
                                                                options.seed))
@@ -246,8 +250,18 @@ def outturn_from_inputs(inputs: ForecastInputs, options: ForecastOptions | None 
     return _summarise(table, paths, inputs, options, notes)
 
 
+def fitted_inputs(inputs: ForecastInputs, executor: Executor | ForkedWorkers | None = None
+                  ) -> ForecastInputs:
+    """``inputs.fitted()``; with :class:`ForkedWorkers`, models not yet fitted are fitted
+    in two processes (``DemandModels.fit(..., fork=True)``: the same models)."""
+    if inputs.models is None and isinstance(executor, ForkedWorkers) and executor.count(2) > 1:
+        inputs = replace(inputs, models=DemandModels.fit(
+            inputs.placements, inputs.as_at.day, new_starts=inputs.new_starts, fork=True))
+    return inputs.fitted()
+
+
 def _simulate(inputs: ForecastInputs, table: pd.DataFrame, options: ForecastOptions,
-              executor: Executor | None = None) -> SimulatedPaths:
+              executor: Executor | ForkedWorkers | None = None) -> SimulatedPaths:
     """Remaining spend simulated per line, with the known commitments and actuals added."""
     simulations = options.simulations
     simulated, known, known_running = simulate_remaining(

@@ -8,6 +8,7 @@ from forecastlib.simulation.engine import (
     StartChanges,
     simulate_remaining,
 )
+from forecastlib.simulation.forked import ForkedWorkers
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
 from forecastlib.simulation.start_moments import start_moments
@@ -17,6 +18,7 @@ __all__ = [
     "SIM_BLOCK",
     "BookPaths",
     "DemandModels",
+    "ForkedWorkers",
     "NewStarts",
     "OpenBook",
     "SimulatedOutturn",

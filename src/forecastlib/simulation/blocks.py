@@ -22,7 +22,11 @@ blocks run on a thread pool over the machine's cores (numpy releases the GIL), a
 two a worker in flight, so memory is flat in the number of simulations apart from the
 output arrays. Any :class:`concurrent.futures.Executor` may run them instead: blocks
 are grouped into about two tasks a worker, each task a call of the top-level
-:func:`run_blocks` with the job (sent once per task) and its block numbers.
+:func:`run_blocks` with the job (sent once per task) and its block numbers. With
+:class:`~forecastlib.simulation.forked.ForkedWorkers` (the command line's choice) they
+run in processes forked from this one, which inherit the job instead of receiving it,
+block ``b`` in worker ``b mod workers``: the per-line Python work of a block then runs
+on every core, not one at a time under the interpreter's lock.
 
 Why 1,000: a block must be large enough that the per-block work done once per line
 in Python (drawing start counts, moves, stream set-up: about a millisecond a line) is
@@ -42,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecastlib.demand.stay_draws import StayDraws
+from forecastlib.simulation.forked import ForkedWorkers, forked_map
 from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.moves import Entries, follow_moves
 from forecastlib.simulation.new_starts import NewStarts
@@ -91,11 +96,28 @@ class BlockJob:
     horizon: int = 0
     start_changes: StartChanges | None = None
     draws: dict[tuple, StayDraws | None] = field(default_factory=dict)
+    _plug_in: dict[tuple, float] | None = field(default=None, init=False, repr=False,
+                                                compare=False)
 
     @property
     def blocks(self) -> int:
         """The number of blocks."""
         return -(-self.simulations // SIM_BLOCK)
+
+    def plug_in_means(self) -> dict[tuple, float]:
+        """The plug-in mean year-end cost of each line's new starts (every parameter at
+        its estimate, no shock): the same for every block, so computed once per job (the
+        first call; the job keeps it, and an executor's copy of the job carries it)."""
+        if self._plug_in is None:
+            factors = self.start_changes.factors if self.start_changes else None
+            lines = list(self.models.starts.fits_.index)
+            means = np.empty((len(lines), 1, self.horizon))
+            self.models.starts.simulate(self.horizon, 1, self.seed, parameter_uncertainty=False,
+                                        rate_factors=factors, block=0, means=means)
+            self._plug_in = {line: float(self.new[line].expected_totals(
+                means[lines.index(line)], parameters=False)[0]) if len(self.offsets) else 0.0
+                for line in self.new}
+        return self._plug_in
 
     def span(self, block: int) -> tuple[int, int]:
         """First global simulation of ``block`` and its number of simulations."""
@@ -175,14 +197,12 @@ def simulate_block(job: BlockJob, block: int) -> BlockOutput:
         means = np.empty((len(start_lines), simulations, job.horizon))
         counts = models.starts.simulate(job.horizon, simulations, seed, rate_factors=factors,
                                         block=block, means=means)
-        if any(not _held_analytically(job, line) for line in job.new):
+        if not _all_held_analytically(job):
             plug_counts = models.starts.simulate(job.horizon, simulations, seed,
                                                  parameter_uncertainty=False,
                                                  rate_factors=factors, block=block)
         else:
-            plug_means = np.empty((len(start_lines), 1, job.horizon))
-            models.starts.simulate(job.horizon, 1, seed, parameter_uncertainty=False,
-                                   rate_factors=factors, block=block, means=plug_means)
+            plug_means = job.plug_in_means()
         if job.start_changes:
             counts = job.start_changes.move(counts, start_lines, seed, block)
             if plug_counts is not None:
@@ -211,9 +231,9 @@ def simulate_block(job: BlockJob, block: int) -> BlockOutput:
             running[position] += new_running
             no_common[position] += unshocked
             if grid and plug_means is not None:  # cost less its mean given the parameters
-                plug_in[position] += (new_paths[:, -1] + job.new[line].expected_totals(
-                    plug_means[index], parameters=False)[0] - job.new[line].expected_totals(
-                    means[index], first=first, market=market))
+                plug_in[position] += (new_paths[:, -1] + plug_means[line]
+                                      - job.new[line].expected_totals(
+                                          means[index], first=first, market=market))
             elif grid:  # the same price and stay streams, with every parameter at its estimate
                 plug_paths, _ = job.new[line].simulate(
                     plug_counts[index], seed, line, totals_only=True,
@@ -235,6 +255,10 @@ def _held_analytically(job: BlockJob, line: tuple) -> bool:
                                           or job.new[line].move_rate <= 0)
 
 
+def _all_held_analytically(job: BlockJob) -> bool:
+    return all(_held_analytically(job, line) for line in job.new)
+
+
 def run_blocks(job: BlockJob, blocks: Iterable[int]) -> list[BlockOutput]:
     """Simulate ``blocks`` of ``job`` one after the other: the task an executor runs
     (a top-level function of picklable arguments)."""
@@ -250,23 +274,33 @@ def _workers(executor: Executor | None) -> int:
     return max(1, int(workers or os.cpu_count() or 1))
 
 
-def simulate_blocks(job: BlockJob, executor: Executor | None = None,
+def simulate_blocks(job: BlockJob, executor: Executor | ForkedWorkers | None = None,
                     progress: Callable[[int, int], None] | None = None
                     ) -> Iterable[BlockOutput]:
     """Every block of ``job``, yielded as it is done (in any order).
 
     With no ``executor``, blocks run on a thread pool over the machine's cores, at most
-    two a worker in flight. With one, blocks are grouped into about two tasks a worker
-    (contiguous block numbers), each a :func:`run_blocks` call sent the job once.
+    two a worker in flight. With :class:`~forecastlib.simulation.forked.ForkedWorkers`,
+    in processes forked from this one that inherit the job, block ``b`` in worker
+    ``b mod workers``. With an executor, blocks are grouped into about two tasks a
+    worker (contiguous block numbers), each a :func:`run_blocks` call sent the job once.
     ``progress(done, total)`` is called with blocks done.
     """
     total = job.blocks
+    if job.new and _all_held_analytically(job):
+        job.plug_in_means()  # once, before the blocks share (or copy) the job
     if progress is not None:
         progress(0, total)
     done = 0
     if executor is None:
         workers = min(total, os.cpu_count() or 1)
         outputs = _local(job, range(total), workers)
+    elif isinstance(executor, ForkedWorkers):
+        workers = executor.count(total)
+        outputs = (_local(job, range(total), 1) if workers <= 1 else
+                   (output for _, output in forked_map(
+                       lambda block: simulate_block(job, block),
+                       [list(range(worker, total, workers)) for worker in range(workers)])))
     else:
         tasks = min(total, 2 * _workers(executor))
         cuts = np.linspace(0, total, tasks + 1).round().astype(int)

@@ -18,7 +18,7 @@ numbers are the same whatever runs the blocks (threads, processes, a Dask cluste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,6 +36,7 @@ from forecastlib.demand.history import episode_spells
 from forecastlib.lines import line_codes
 from forecastlib.simulation.blocks import BlockJob, simulate_blocks
 from forecastlib.simulation.book_paths import MOMENTS_ABOVE
+from forecastlib.simulation.forked import ForkedWorkers
 from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.new_starts import NewStarts
 from forecastlib.simulation.open_book import OpenBook
@@ -84,8 +85,10 @@ class SimulatedOutturn:
         (and no common shock).
     running : ndarray, shape (lines, simulations)
         Open and new placements still running on the last day of the year.
-    expected_open : dict
-        Exact mean and variance of each line's open-placement cost (analytic moments).
+    expected_open : Mapping
+        Exact mean and variance of each line's open-placement cost (analytic moments,
+        each line's computed when first looked up: the forecast itself does not need
+        them).
     notes : list of str
     no_common : ndarray, shape (lines, simulations), optional
         Remaining spend without the common market shock (parameters still drawn).
@@ -96,7 +99,7 @@ class SimulatedOutturn:
     paths: np.ndarray
     process_only: np.ndarray
     running: np.ndarray
-    expected_open: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    expected_open: Mapping[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     no_common: np.ndarray | None = None
 
@@ -271,7 +274,7 @@ def simulate_remaining(
     year: int | None = None,
     start_changes: StartChanges | None = None,
     accrued: pd.DataFrame | None = None,
-    executor: Executor | None = None,
+    executor: Executor | ForkedWorkers | None = None,
     moments_above: float | None = MOMENTS_ABOVE,
 ) -> tuple[SimulatedOutturn, pd.DataFrame, pd.DataFrame]:
     """Simulate every line's remaining spend and year-end placements.
@@ -290,7 +293,9 @@ def simulate_remaining(
     lines before new placements are drawn. ``accrued``, if the caller already has
     :func:`~forecastlib.accrual.accrue` of the same placements and options, is reused.
     The blocks of simulations run on ``executor`` (any
-    :class:`concurrent.futures.Executor`), else on threads over the machine's cores:
+    :class:`concurrent.futures.Executor`, or
+    :class:`~forecastlib.simulation.forked.ForkedWorkers`), else on threads over the
+    machine's cores:
     the numbers are the same either way (:mod:`~forecastlib.simulation.blocks`).
     New starts of lines expecting at least ``moments_above`` a simulation (and not
     moving between lines) are drawn from their exact moments given each simulation's
@@ -365,9 +370,32 @@ def simulate_remaining(
         lines=pd.MultiIndex.from_tuples(lines, names=["service", "category"]) if lines
         else pd.MultiIndex.from_arrays([[], []], names=["service", "category"]),
         months=months, paths=paths, process_only=process_only, running=running,
-        expected_open={line: book.expected_cost() for line, book in books.items()},
+        expected_open=_BookMoments(books),
         notes=notes, no_common=no_common)
     return simulated, known, known_running.to_frame("running")
+
+
+class _BookMoments(Mapping):
+    """Each open book's exact ``(mean, variance)`` (:meth:`OpenBook.expected_cost`), by
+    line, computed when first looked up and then kept."""
+
+    def __init__(self, books: dict[tuple, OpenBook]) -> None:
+        self._books = books
+        self._moments: dict[tuple, tuple[float, float]] = {}
+
+    def __getitem__(self, line: tuple) -> tuple[float, float]:
+        if line not in self._moments:
+            self._moments[line] = self._books[line].expected_cost()
+        return self._moments[line]
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._books)
+
+    def __len__(self) -> int:
+        return len(self._books)
+
+    def __repr__(self) -> str:
+        return f"_BookMoments({len(self)} lines, {len(self._moments)} computed)"
 
 
 def _held_at_estimates(totals: np.ndarray, draws: object | None) -> np.ndarray:

@@ -15,6 +15,7 @@ from forecastlib.demand import (
     SpellHistory,
     StartsModel,
 )
+from forecastlib.simulation.forked import fork_call
 from forecastlib.streams import stream
 
 __all__ = ["DemandModels", "StartChanges"]
@@ -30,18 +31,34 @@ class DemandModels:
     moves: MoveModel | None = None
 
     @classmethod
-    def fit(cls, placements: pd.DataFrame, as_at: object, new_starts: bool = True
-            ) -> DemandModels:
+    def fit(cls, placements: pd.DataFrame, as_at: object, new_starts: bool = True, *,
+            fork: bool = False) -> DemandModels:
         """Fit lengths of stay and moves between lines (and, for new starts, starts
-        and prices) to the record."""
+        and prices) to the record.
+
+        With ``fork``, when starts and prices are fitted too, the lengths of stay and
+        moves are fitted in a process forked from this one (POSIX) while this one fits
+        starts and prices: the same models, in about half the time on two cores (the
+        fits hold the interpreter's lock, so threads would not help). See
+        :mod:`forecastlib.simulation.forked`.
+        """
         history = SpellHistory.build(placements)  # spells and segments, once for all fits
-        stays = LengthOfStayModel().fit(placements, as_at, history=history)
-        moves = MoveModel().fit(placements, as_at, history=history)
         started = placements["start_date"] <= pd.Timestamp(np.datetime64(as_at, "D"))
         if not new_starts or not started.any():  # no start by as_at: no rate to learn
+            stays, moves = _stays_and_moves(placements, as_at, history)
             return cls(stays, moves=moves)
-        return cls(stays, StartsModel().fit(placements, as_at, history=history),
-                   PriceModel().fit(placements, as_at, history=history), moves)
+        stays_and_moves = (fork_call(_stays_and_moves, placements, as_at, history) if fork
+                           else _stays_and_moves(placements, as_at, history))
+        starts = StartsModel().fit(placements, as_at, history=history)
+        prices = PriceModel().fit(placements, as_at, history=history)
+        stays, moves = stays_and_moves() if fork else stays_and_moves
+        return cls(stays, starts, prices, moves)
+
+
+def _stays_and_moves(placements: pd.DataFrame, as_at: object, history: SpellHistory
+                     ) -> tuple[LengthOfStayModel, MoveModel]:
+    return (LengthOfStayModel().fit(placements, as_at, history=history),
+            MoveModel().fit(placements, as_at, history=history))
 
 
 @dataclass
