@@ -40,9 +40,11 @@ __all__ = ["ForkedWorkers", "can_fork", "fork_call", "forked_map"]
 
 
 def can_fork() -> bool:
-    """Whether this platform starts processes by fork (Linux and the other POSIX
-    systems; not Windows)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether work may be forked here: Linux (and FreeBSD) only. Windows cannot fork,
+    and on macOS a fork after the system's numerical libraries have started threads can
+    crash the child (Python's own default there is spawn), so both run on threads."""
+    return (sys.platform.startswith(("linux", "freebsd"))
+            and "fork" in multiprocessing.get_all_start_methods())
 
 
 @dataclass(frozen=True)
