@@ -95,7 +95,7 @@ def test_an_error_in_a_child_is_raised_here():
     def fail(x):
         raise ValueError(f"bad item {x}")
 
-    with pytest.raises(ValueError, match="bad item 1"):
+    with pytest.raises(ValueError, match="bad item [12]"):  # whichever child reports first
         list(forked_map(fail, [[1], [2]]))
     with pytest.raises(ValueError, match="bad item 0"):
         fork_call(fail, 0)()

@@ -106,7 +106,8 @@ def forked_map(function: Callable[[Any], Any], parts: list[list[Any]]
     order).
 
     Items a child did not return (it could not be forked, or died) are computed here at
-    the end. An exception raised by ``function`` in a child is raised here. Closing the
+    the end. An exception raised by ``function`` in a child is raised here (the first to
+    arrive, when several children fail). Closing the
     iterator early (an error, Ctrl-C) stops the children.
 
     Examples
