@@ -204,10 +204,10 @@ def _assert_same(a, b, name):
 @given(st.lists(st.tuples(st.integers(-3, 3), st.integers(0, 2**20), st.integers(0, 5),
                           st.integers(-(2**40), 2**40)), min_size=0, max_size=40),
        st.booleans())
-def test_packed_lexsort_is_numpys_lexsort(rows, wide):
+def test_packed_lexsort_is_numpyspacked_lexsort(rows, wide):
     """Ties kept in order (stable), negative keys, and keys too wide to pack (then
     ``np.lexsort`` itself)."""
-    from forecastlib.demand.history import _lexsort
+    from forecastlib.demand.record_codes import packed_lexsort
 
     keys = [np.array([r[i] for r in rows], dtype=np.int64) for i in range(4 if wide else 3)]
-    np.testing.assert_array_equal(_lexsort(keys), np.lexsort(keys))
+    np.testing.assert_array_equal(packed_lexsort(keys), np.lexsort(keys))

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.calendar import financial_year, fy_start
+from forecastlib.demand.record_codes import RecordCodes, packed_lexsort, sorted_line_codes
 from forecastlib.lines import LINE_KEYS
 
 __all__ = ["CAP_WINDOW_DAYS", "SpellHistory", "censor_capped_ends", "default_history_start",
@@ -72,52 +73,6 @@ def episode_spells(placements: pd.DataFrame, *, gap_days: int = 1) -> pd.DataFra
     return _episode_spells(placements, gap_days)[0]
 
 
-@dataclass(frozen=True, eq=False)
-class RecordCodes:
-    """Integer codes of a record's ``service``, ``category`` and ``client_id`` per row
-    (:func:`pandas.factorize`: in order of first appearance) and the distinct services
-    and categories, factorised once for every fit to share (strings hash slowly)."""
-
-    service: np.ndarray
-    category: np.ndarray
-    client: np.ndarray
-    services: np.ndarray
-    categories: np.ndarray
-
-    @classmethod
-    def of(cls, placements: pd.DataFrame) -> RecordCodes:
-        """Factorise the record's ``service``, ``category`` and ``client_id``."""
-        service, services = pd.factorize(placements["service"])
-        category, categories = pd.factorize(placements["category"])
-        client = pd.factorize(placements["client_id"])[0]
-        small = np.int32 if len(placements) < 2**31 else np.int64  # kept: half the memory
-        return cls(service.astype(small), category.astype(small), client.astype(small),
-                   np.asarray(services, dtype=object), np.asarray(categories, dtype=object))
-
-    def lines(self, rows: np.ndarray | None = None
-              ) -> tuple[np.ndarray, list[tuple[str, str]]]:
-        """A line code for each row at positions ``rows`` (every row if ``None``) and the
-        lines the codes index, sorted (the groups and order of ``groupby(LINE_KEYS,
-        sort=True)``)."""
-        service = self.service if rows is None else self.service[rows]
-        category = self.category if rows is None else self.category[rows]
-        return _sorted_lines(service, category, self.services, self.categories)
-
-
-def _sorted_lines(service: np.ndarray, category: np.ndarray, services: np.ndarray,
-                  categories: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """Line codes of rows given their service and category codes (into ``services`` and
-    ``categories``), numbered in the sorted order of the lines present."""
-    width = max(len(categories), 1)
-    combined = service.astype(np.int64) * width + category
-    present = np.flatnonzero(np.bincount(combined, minlength=1))
-    names = [(services[p // width], categories[p % width]) for p in present]
-    order = sorted(range(len(names)), key=names.__getitem__)
-    rank = np.zeros(present[-1] + 1 if present.size else 0, dtype=np.int64)
-    rank[present[order]] = np.arange(len(names))
-    return rank[combined], [names[i] for i in order]
-
-
 def _episode_spells(placements: pd.DataFrame, gap_days: int
                     ) -> tuple[pd.DataFrame, RecordCodes]:
     count = len(placements)
@@ -127,7 +82,7 @@ def _episode_spells(placements: pd.DataFrame, gap_days: int
     end_all = np.minimum(_days(placements["end_date"]), _FAR)
     codes = RecordCodes.of(placements)
     service_codes, client_codes = codes.service, codes.client
-    order = _lexsort([end_all, start_all, client_codes, service_codes])
+    order = packed_lexsort([end_all, start_all, client_codes, service_codes])
     start, end = start_all[order], end_all[order]
     category = codes.category[order]
     same_key = np.zeros(count, dtype=bool)
@@ -162,24 +117,6 @@ def _episode_spells(placements: pd.DataFrame, gap_days: int
         "moved_in": unsorted(moved_in), "overlap": unsorted(overlap),
     }, index=placements.index)
     return out, codes
-
-
-def _lexsort(keys: list[np.ndarray]) -> np.ndarray:
-    """``np.lexsort(keys)`` (the last key primary): the keys packed into one integer
-    and sorted once, stably, when their ranges fit in 63 bits (the same order)."""
-    if not keys[0].size:
-        return np.lexsort(keys)
-    low = [int(key.min()) for key in keys]
-    bits = [max(int(key.max()) - first, 0).bit_length() for key, first in zip(keys, low,
-                                                                               strict=True)]
-    if sum(bits) > 63:
-        return np.lexsort(keys)
-    packed = np.zeros(keys[0].size, dtype=np.int64)
-    shift = 0
-    for key, first, width in zip(keys, low, bits, strict=True):
-        packed |= (key.astype(np.int64) - first) << shift
-        shift += width
-    return np.argsort(packed, kind="stable")
 
 
 def segments(placements: pd.DataFrame, *, gap_days: int = 1,
@@ -492,7 +429,7 @@ def monthly_starts(
     else:
         service, services = pd.factorize(spell_table["service"])
         category, categories = pd.factorize(spell_table["category"])
-        line, lines = _sorted_lines(service, category, np.asarray(services, dtype=object),
+        line, lines = sorted_line_codes(service, category, np.asarray(services, dtype=object),
                                     np.asarray(categories, dtype=object))
     month = (spell_table["start_date"].to_numpy(dtype="datetime64[M]").astype(np.int64)
              - np.datetime64(first.start_time, "M").astype(np.int64))

@@ -39,12 +39,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecastlib.demand.history import (
-    RecordCodes,
-    SpellHistory,
-    resolve_history_start,
-    segments,
-)
+from forecastlib.demand.history import SpellHistory, resolve_history_start, segments
+from forecastlib.demand.record_codes import RecordCodes
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 

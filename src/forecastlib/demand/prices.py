@@ -36,7 +36,8 @@ import pandas as pd
 from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
-from forecastlib.demand.history import RecordCodes, SpellHistory, _lexsort
+from forecastlib.demand.history import SpellHistory
+from forecastlib.demand.record_codes import RecordCodes, packed_lexsort
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -401,7 +402,7 @@ def _first_rows(placements: pd.DataFrame, start_rows: np.ndarray,
     day = placements["start_date"].to_numpy(dtype="datetime64[D]").view(np.int64)
     # rows sorted by (service, category, client, start day), ties in file order: the
     # first row of each run of equal keys is its earliest
-    order = _lexsort([day, codes.client, codes.category, codes.service])
+    order = packed_lexsort([day, codes.client, codes.category, codes.service])
     if not order.size:
         return np.zeros(0, dtype=np.int64)
     changes = np.zeros(order.size, dtype=bool)
