@@ -182,14 +182,18 @@ def open_books(placements: pd.DataFrame, accrued: pd.DataFrame, as_at: np.dateti
     ``parameters``, each book carries its line's stay parameter draws for ``seed``.
     ``moments_above`` goes to every book (:attr:`OpenBook.by_moments`).
     """
-    open_rows = open_without_end(accrued)
-    rows = placements[open_rows]
-    if rows.empty:
+    open_rows = np.asarray(open_without_end(accrued), dtype=bool)
+    positions = np.flatnonzero(open_rows)
+    if not positions.size:
         return {}
-    spell_start = _open_spell_starts(placements, np.asarray(open_rows, dtype=bool))
-    start = rows["start_date"].to_numpy(dtype="datetime64[D]")
-    order = np.lexsort((start, spell_start, pd.factorize(rows["client_id"], sort=True)[0]))
-    rows, spell_start, start = rows.iloc[order], spell_start[order], start[order]
+    spell_start = _open_spell_starts(placements, open_rows)
+    start = placements["start_date"].to_numpy(dtype="datetime64[D]")[positions]
+    client = pd.factorize(placements["client_id"].iloc[positions], sort=True)[0]
+    order = np.lexsort((start, spell_start, client))
+    # one copy of the open rows, already in order (at national size the open rows are a
+    # million: a masked copy then a reordered one held two at once)
+    rows = placements.iloc[positions[order]]
+    spell_start, start = spell_start[order], start[order]
     terms = price_terms(rows)
     daily = terms.cost_numerator / terms.cost_denominator - terms.income_per_week / 7.0
     age = (as_at - spell_start).astype("int64") + 1
