@@ -392,11 +392,15 @@ class NewStarts:
         the pool, without a bootstrap), ``j = 0 .. 5``, ``y`` the records' years before
         ``as_at``: ``E[price exp(x y)] = sum_j moment_j x^j`` for a drawn inflation shift
         ``x``, used while ``|x y| <= 0.05`` (the remainder is then below 1e-10)."""
-        rows = self.bootstrap if self.bootstrap is not None else np.arange(len(self.pool))[None]
-        net, years = self._net[rows], self.pool_years[rows]
+        resamples = (self.bootstrap if self.bootstrap is not None
+                     else np.arange(len(self.pool))[None])
         order = np.arange(6)
         factorial = np.cumprod(np.maximum(order, 1))
-        return np.stack([(net * years**j).mean(axis=1) / factorial[j] for j in order], axis=1)
+        moments = np.empty((len(resamples), len(order)))
+        for k, rows in enumerate(resamples):  # a loop over the resamples: memory in the pool
+            net, years = self._net[rows], self.pool_years[rows]
+            moments[k] = [(net * years**j).mean() / factorial[j] for j in order]
+        return moments
 
     @cached_property
     def _month_days(self) -> tuple[np.ndarray, np.ndarray]:
@@ -415,7 +419,8 @@ class NewStarts:
     def _bootstrap_mean(self) -> np.ndarray:
         """Mean net daily price of each bootstrap resample's records (one per resample;
         the resamples x pool prices are not kept)."""
-        return self._net[self.bootstrap].mean(axis=1)
+        net = self._net
+        return np.array([net[rows].mean() for rows in self.bootstrap])  # per resample
 
     def _end_threshold(self, draws: StayDraws | None) -> np.ndarray:
         """``S(D - d)`` per draw (rows; one row for the fitted stay) and first day ``d``

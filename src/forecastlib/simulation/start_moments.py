@@ -136,7 +136,10 @@ def _price_terms(starts: NewStarts, power: int, bootstrap: bool) -> np.ndarray:
         order = np.arange(12)
         factorial = np.cumprod(np.maximum(order, 1)).astype(float)
         raised = years[:, None] ** order[None, :] / factorial
-        table = np.concatenate([net[:, None] * raised, (net**2)[:, None] * raised], axis=1)
+        table = np.empty((len(net), 2 * len(order)))  # written in place: no temporaries
+        np.multiply(net[:, None], raised, out=table[:, :len(order)])
+        np.multiply((net**2)[:, None], raised, out=table[:, len(order):])
+        del raised
         if not bootstrap:
             terms = table.mean(axis=0)[None]
         else:
