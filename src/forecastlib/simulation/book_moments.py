@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from forecastlib.simulation.open_book import OpenBook
 
-__all__ = ["daily_moments", "grid_moments"]
+__all__ = ["daily_moments", "grid_moments", "weighted_tails"]
 
 
 def grid_moments(book: OpenBook, sf: Callable[[np.ndarray], np.ndarray]
@@ -38,14 +38,8 @@ def grid_moments(book: OpenBook, sf: Callable[[np.ndarray], np.ndarray]
     low, high = age + offset, age + np.maximum(last, offset)  # j in [low, high)
     origin = int(low.min())
     grid = np.arange(origin, int(high.max()) + 1, dtype=float)
-    survival = sf(np.maximum(grid, 0.0))  # (K, J); S of a day before the start is 1
     rate = book.move_rate
-    weight = survival * np.exp(-rate * (grid - origin))[None, :]
-    # tail sums T(j) = sum_{i >= j} w(i): differences of tails keep small ranges exact
-    tail = np.cumsum(weight[:, ::-1], axis=1)[:, ::-1]
-    tail = np.concatenate([tail, np.zeros((len(tail), 1))], axis=1)
-    tail_j = np.cumsum((weight * grid)[:, ::-1], axis=1)[:, ::-1]
-    tail_j = np.concatenate([tail_j, np.zeros((len(tail_j), 1))], axis=1)
+    _, _, tail, tail_j = weighted_tails(sf, grid, origin, rate)
     mean = np.zeros(len(tail))
     variance = np.zeros(len(tail))
     block = max(1, (1 << 22) // len(tail))
@@ -62,6 +56,21 @@ def grid_moments(book: OpenBook, sf: Callable[[np.ndarray], np.ndarray]
         mean += part_mean @ book.daily[part]
         variance += (second - part_mean**2) @ book.daily[part] ** 2
     return mean, variance
+
+def weighted_tails(sf: Callable[[np.ndarray], np.ndarray], grid: np.ndarray, origin: int,
+                   rate: float) -> tuple[np.ndarray, ...]:
+    """On a grid of whole days ``j``: the survival ``S(j)`` (``(K, J)``, 1 before the
+    start), the weights ``w(j) = S(j) exp(-rate (j - origin))`` (no move by then), and the
+    tail sums ``T(j) = sum_{i >= j} w(i)`` and ``sum_{i >= j} i w(i)``, each with a zero
+    column appended (differences of tails keep small ranges exact)."""
+    survival = sf(np.maximum(grid, 0.0))
+    weight = survival * np.exp(-rate * (grid - origin))[None, :]
+    tail = np.cumsum(weight[:, ::-1], axis=1)[:, ::-1]
+    tail = np.concatenate([tail, np.zeros((len(tail), 1))], axis=1)
+    tail_j = np.cumsum((weight * grid)[:, ::-1], axis=1)[:, ::-1]
+    tail_j = np.concatenate([tail_j, np.zeros((len(tail_j), 1))], axis=1)
+    return survival, weight, tail, tail_j
+
 
 def daily_moments(book: OpenBook, sf: Callable[[np.ndarray], np.ndarray]
               ) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from forecastlib.simulation.book_moments import weighted_tails
+
 if TYPE_CHECKING:
     from forecastlib.simulation.open_book import OpenBook
 
@@ -130,13 +132,8 @@ def path_moments(book: OpenBook, sf: Callable[[np.ndarray], np.ndarray]) -> Book
     low, high = age + offset, age + np.maximum(last, offset)  # paid days j in [low, high)
     origin = int(min(low.min(), 0))
     grid = np.arange(origin, int(max(high.max(), (age + horizon).max())) + 2, dtype=float)
-    survival = sf(np.maximum(grid, 0.0))  # (K, J); S of a day before the start is 1
     rate = book.move_rate
-    weight = survival * np.exp(-rate * (grid - origin))[None, :]
-    tail = np.cumsum(weight[:, ::-1], axis=1)[:, ::-1]
-    tail = np.concatenate([tail, np.zeros((len(tail), 1))], axis=1)
-    tail_j = np.cumsum((weight * grid)[:, ::-1], axis=1)[:, ::-1]
-    tail_j = np.concatenate([tail_j, np.zeros((len(tail_j), 1))], axis=1)
+    survival, weight, tail, tail_j = weighted_tails(sf, grid, origin, rate)
     draws = len(tail)
     mean = np.zeros((draws, months + 1))
     covariance = np.zeros((draws, months + 1, months + 1))

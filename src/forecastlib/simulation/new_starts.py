@@ -330,30 +330,28 @@ class NewStarts:
         width = horizon + 2
         days = np.arange(width, dtype=float)
         rows = np.arange(first, first + simulations)
-        slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
-        log_factor = None
+        slope, drawn, log_factor = self.market_terms(market, simulations, days, parameters)
         price = np.full(simulations, float(self._net.mean()) if len(self.pool) else 0.0)
         if parameters and self.bootstrap is not None:
             price = self._bootstrap_mean[rows % len(self.bootstrap)]
-        if parameters and market is not None:
-            drawn = market[0, :simulations] * self.inflation_sd
-            slope = slope + drawn / 365.25
-            v0, v1 = self.shock_variance
-            if v0 > 0 or v1 > 0:
-                log_factor = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
-                              * market[1, :simulations, None])
-            if self.pool_years is not None:  # E[price exp(x y)], x = drawn
-                if np.abs(drawn).max(initial=0) * np.abs(self.pool_years).max() <= 0.05:
-                    moments = self._price_moments  # a series in x (remainder below 1e-10)
-                    power = drawn[:, None] ** np.arange(moments.shape[1])[None, :]
-                    row = (rows % len(self.bootstrap) if self.bootstrap is not None
-                           else np.zeros(simulations, dtype=np.int64))
-                    price = np.sum(moments[row] * power, axis=1)
-                else:
-                    pool = (self.bootstrap[rows % len(self.bootstrap)]
-                            if self.bootstrap is not None else np.arange(len(self.pool))[None])
-                    price = (self._net[pool] * np.exp(drawn[:, None] * self.pool_years[pool])
-                             ).mean(axis=1)
+        if drawn is not None and self.pool_years is not None:  # E[price exp(x y)], x = drawn
+            if np.abs(drawn).max(initial=0) * np.abs(self.pool_years).max() <= 0.05:
+                moments = self._price_moments  # a series in x (remainder below 1e-10)
+                power = drawn[:, None] ** np.arange(moments.shape[1])[None, :]
+                row = (rows % len(self.bootstrap) if self.bootstrap is not None
+                       else np.zeros(simulations, dtype=np.int64))
+                price = np.sum(moments[row] * power, axis=1)
+            else:  # summed over the records, a chunk of simulations at a time (memory)
+                index = rows % len(self.bootstrap) if self.bootstrap is not None else None
+                price = np.empty(simulations)
+                step = max(1, (1 << 22) // max(len(self.pool), 1))
+                for low in range(0, simulations, step):  # a loop over chunks of simulations
+                    part = slice(low, low + step)
+                    pool = (self.bootstrap[index[part]] if index is not None
+                            else np.arange(len(self.pool))[None])
+                    price[part] = (self._net[pool] * np.exp(drawn[part, None]
+                                                            * self.pool_years[pool])
+                                   ).mean(axis=1)
         # simulations x days in float32 (a conditional mean, not money: 1e-7 relative)
         trend = slope.astype(np.float32)[:, None] * days.astype(np.float32)[None, :]
         if log_factor is not None:
@@ -385,6 +383,24 @@ class NewStarts:
             self._thresholds[key] = (paid.astype(np.float32),
                                      (inside / span[None, :]).astype(np.float32))
         return self._thresholds[key]
+
+    def market_terms(self, market: np.ndarray | None, simulations: int, days: np.ndarray,
+                     parameters: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Each simulation's log price growth a day, its drawn shift of the yearly
+        inflation (``None`` without parameter draws) and its common log price shock on
+        each of ``days`` (``None`` without one), from the block's market draws
+        (``market[0]`` inflation, ``market[1]`` shock; standard normals)."""
+        slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
+        drawn = shock = None
+        if parameters and market is not None:
+            drawn = market[0, :simulations] * self.inflation_sd
+            slope = slope + drawn / 365.25
+            v0, v1 = self.shock_variance
+            if v0 > 0 or v1 > 0:
+                shock = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
+                         * market[1, :simulations, None])
+        return slope, drawn, shock
 
     @cached_property
     def _price_moments(self) -> np.ndarray:

@@ -192,15 +192,7 @@ def start_moments(starts: NewStarts, counts: np.ndarray, first: int = 0,
     draw = rows % len(alive)
     resample = (rows % len(starts.bootstrap)
                 if parameters and starts.bootstrap is not None else None)
-    slope = np.full(simulations, np.log1p(starts.inflation) / 365.25)
-    drawn = shock = None
-    if parameters and market is not None:
-        drawn = market[0, :simulations] * starts.inflation_sd
-        slope = slope + drawn / 365.25
-        v0, v1 = starts.shock_variance
-        if v0 > 0 or v1 > 0:
-            shock = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
-                     * market[1, :simulations, None])
+    slope, drawn, shock = starts.market_terms(market, simulations, days, parameters)
     c1 = _price_power(starts, 1, resample, drawn, simulations)
     c2 = _price_power(starts, 2, resample, drawn, simulations) * np.exp(starts.jitter**2)
     log_g = slope[:, None] * days[None, :]
