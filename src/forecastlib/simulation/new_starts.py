@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecastlib.accrual.rates import PriceTerms, price_terms
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.simulation.open_book import inverse_survival
 from forecastlib.simulation.start_moments import simulate_by_moments
+from forecastlib.simulation.start_prices import StartPrices
 from forecastlib.streams import stream
 
 __all__ = ["NewStarts"]
@@ -41,7 +41,7 @@ BLOCK_PLACEMENTS = 1 << 16
 
 
 @dataclass(frozen=True)
-class NewStarts:
+class NewStarts(StartPrices):
     """What a line's new starts look like, prepared for simulation.
 
     Attributes
@@ -341,17 +341,10 @@ class NewStarts:
                 row = (rows % len(self.bootstrap) if self.bootstrap is not None
                        else np.zeros(simulations, dtype=np.int64))
                 price = np.sum(moments[row] * power, axis=1)
-            else:  # summed over the records, a chunk of simulations at a time (memory)
-                index = rows % len(self.bootstrap) if self.bootstrap is not None else None
-                price = np.empty(simulations)
-                step = max(1, (1 << 22) // max(len(self.pool), 1))
-                for low in range(0, simulations, step):  # a loop over chunks of simulations
-                    part = slice(low, low + step)
-                    pool = (self.bootstrap[index[part]] if index is not None
-                            else np.arange(len(self.pool))[None])
-                    price[part] = (self._net[pool] * np.exp(drawn[part, None]
-                                                            * self.pool_years[pool])
-                                   ).mean(axis=1)
+            else:
+                price = self.summed_price_power(
+                    1, rows % len(self.bootstrap) if self.bootstrap is not None else None,
+                    drawn)
         # simulations x days in float32 (a conditional mean, not money: 1e-7 relative)
         trend = slope.astype(np.float32)[:, None] * days.astype(np.float32)[None, :]
         if log_factor is not None:
@@ -384,59 +377,11 @@ class NewStarts:
                                      (inside / span[None, :]).astype(np.float32))
         return self._thresholds[key]
 
-    def market_terms(self, market: np.ndarray | None, simulations: int, days: np.ndarray,
-                     parameters: bool = True
-                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """Each simulation's log price growth a day, its drawn shift of the yearly
-        inflation (``None`` without parameter draws) and its common log price shock on
-        each of ``days`` (``None`` without one), from the block's market draws
-        (``market[0]`` inflation, ``market[1]`` shock; standard normals)."""
-        slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
-        drawn = shock = None
-        if parameters and market is not None:
-            drawn = market[0, :simulations] * self.inflation_sd
-            slope = slope + drawn / 365.25
-            v0, v1 = self.shock_variance
-            if v0 > 0 or v1 > 0:
-                shock = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
-                         * market[1, :simulations, None])
-        return slope, drawn, shock
-
-    @cached_property
-    def _price_moments(self) -> np.ndarray:
-        """``mean(price y^j) / j!`` over each bootstrap resample's records (rows; one row,
-        the pool, without a bootstrap), ``j = 0 .. 5``, ``y`` the records' years before
-        ``as_at``: ``E[price exp(x y)] = sum_j moment_j x^j`` for a drawn inflation shift
-        ``x``, used while ``|x y| <= 0.05`` (the remainder is then below 1e-10)."""
-        resamples = (self.bootstrap if self.bootstrap is not None
-                     else np.arange(len(self.pool))[None])
-        order = np.arange(6)
-        factorial = np.cumprod(np.maximum(order, 1))
-        moments = np.empty((len(resamples), len(order)))
-        for k, rows in enumerate(resamples):  # a loop over the resamples: memory in the pool
-            net, years = self._net[rows], self.pool_years[rows]
-            moments[k] = [(net * years**j).mean() / factorial[j] for j in order]
-        return moments
-
     @cached_property
     def _month_days(self) -> tuple[np.ndarray, np.ndarray]:
         """First day and number of days of each projected month."""
         first = np.asarray(self.month_first_days).astype(np.int64)
         return first, np.asarray(self.month_last_days).astype(np.int64) - first + 1
-
-    @cached_property
-    def _net(self) -> np.ndarray:
-        """Net daily price of each pool record (cost less income)."""
-        terms = self._terms
-        return (terms.cost_numerator / terms.cost_denominator
-                - terms.income_per_week / 7.0)
-
-    @cached_property
-    def _bootstrap_mean(self) -> np.ndarray:
-        """Mean net daily price of each bootstrap resample's records (one per resample;
-        the resamples x pool prices are not kept)."""
-        net = self._net
-        return np.array([net[rows].mean() for rows in self.bootstrap])  # per resample
 
     def _end_threshold(self, draws: StayDraws | None) -> np.ndarray:
         """``S(D - d)`` per draw (rows; one row for the fitted stay) and first day ``d``
@@ -462,8 +407,3 @@ class NewStarts:
         """``(m - d + extra)^+`` for days ``d`` (rows, 0 .. D + 1) and month-ends ``m``."""
         days = np.arange(int(self.month_ends[-1]) + 2, dtype=float)
         return np.clip(np.asarray(grid, dtype=float)[None, :] - days[:, None] + extra, 0, None)
-
-    @cached_property
-    def _terms(self) -> PriceTerms:
-        return price_terms(self.pool)
-

@@ -114,14 +114,7 @@ def _price_power(starts: NewStarts, power: int, rows: np.ndarray | None,
     if np.abs(shift).max(initial=0) * np.abs(starts.pool_years).max(initial=0) <= 0.5:
         order = np.arange(terms.shape[1])
         return np.sum(terms[row] * shift[:, None] ** order[None, :], axis=1)
-    pool = starts.bootstrap if rows is not None else np.arange(len(starts._net))[None]
-    out = np.empty(simulations)
-    step = max(1, (1 << 22) // pool.shape[1])
-    for low in range(0, simulations, step):  # a loop over chunks of simulations
-        part = pool[row[low:low + step]]
-        out[low:low + step] = ((starts._net[part] ** power) * np.exp(
-            shift[low:low + step, None] * starts.pool_years[part])).mean(axis=1)
-    return out
+    return starts.summed_price_power(power, rows, drawn)
 
 
 def _price_terms(starts: NewStarts, power: int, bootstrap: bool) -> np.ndarray:
