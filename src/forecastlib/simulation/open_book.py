@@ -221,9 +221,15 @@ class OpenBook:
             return False
         if float(np.sum(1.0 - self.beyond_year)) < self.moments_above:
             return False
+        return self.whole_days and np.array_equal(self.month_ends, np.round(self.month_ends))
+
+    @cached_property
+    def whole_days(self) -> bool:
+        """Whether ages, start offsets and caps are whole days (always, from a record):
+        the sums over days can then be taken on one grid (:func:`grid_moments`,
+        :func:`path_moments`)."""
         return all(np.array_equal(values, np.round(values)) for values in
-                   (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)],
-                    self.month_ends))
+                   (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)]))
 
     @cached_property
     def path_moments(self) -> BookPaths:
@@ -404,10 +410,8 @@ class OpenBook:
             mean = self.path_moments.mean[:, last]
             variance = self.path_moments.covariance[:, last, last]
             return float(mean.mean()), float(variance.mean() + mean.var())
-        integral = all(np.array_equal(values, np.round(values)) for values in
-                       (self.age, self.start_offset, self.last_day[np.isfinite(self.last_day)]))
         span = float(np.max(self.age + horizon) - np.min(self.age + self.start_offset))
-        if integral and self.move_rate * span < 500:  # exp(-rate j) stays in range
+        if self.whole_days and self.move_rate * span < 500:  # exp(-rate j) stays in range
             moments = grid_moments
         else:
             moments = daily_moments
