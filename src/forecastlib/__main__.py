@@ -2,7 +2,7 @@
 
 import sys
 
-from forecastlib.cli import main
+from forecastlib.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -36,6 +36,7 @@ the requested format; every command takes ``--quiet`` to silence both.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import signal
@@ -58,7 +59,7 @@ from forecastlib.cli.progress import ProgressBar, progress_bar
 from forecastlib.errors import ConfigError, DataValidationError
 from forecastlib.simulation.engine import reporting_progress
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 EXIT_CRASH = 1
 EXIT_BAD_INPUT = 2
@@ -139,6 +140,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in output.notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def run() -> int:
+    """The ``forecastlib`` program (its console script and ``python -m forecastlib``):
+    :func:`main` on the process's arguments, then its objects frozen out of the garbage
+    collector.
+
+    Once the command is done (output written and closed, standard streams flushed) the
+    process only has to exit, and the interpreter's last collections walk every object
+    of every imported module: about 0.3 s of the demo's 5 on a two-core machine.
+    ``gc.freeze()`` moves them to the permanent generation, which no collection visits;
+    exit handlers and module teardown still run. Not in :func:`main`, which programs
+    and tests call in a process that goes on.
+    """
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()
+    return status
 
 
 def _close(bar: ProgressBar | None) -> None:

@@ -2,6 +2,6 @@
 
 import sys
 
-from forecastlib.cli import main
+from forecastlib.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -10,8 +10,10 @@ about 1,400 small calls for the sample's 35 lines and 40 draws).
 The cells with an event (an end this year or a move) come from
 :func:`~forecastlib.simulation.cell_events.cell_events` (a uniform per cell) or
 :func:`~forecastlib.simulation.cell_events.direct_events` (events drawn directly, when
-rare); only they need the inverse survival. The cost they lose is reduced per simulation
-and last day with one ``numpy.bincount`` and a product with ``(m - d)^+``.
+rare); only they need the inverse survival. The cost they lose by each month-end ``m``,
+``daily (m - l)^+`` for a last day ``l``, is ``m W_m - V_m`` with ``W_m`` and ``V_m`` the
+sums of ``daily`` and ``daily l`` over the simulation's last days up to ``m`` (two
+``numpy.bincount`` over simulation and month, then a cumulative sum).
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ class BookKernel:
         ``P(move by D)`` per placement (float32).
     full_path : ndarray
         Cumulative cost to each month-end if nothing ended.
-    lost_days : ndarray, shape (D + 1, months)
-        ``(m - d)^+``.
+    month_ends : ndarray
+        The month-ends ``m`` (days after ``as_at``; the last is ``D``).
     isf : callable
         ``isf(q, draw)``: inverse survival under each element's draw.
     """
@@ -73,13 +75,18 @@ class BookKernel:
     move_rate: float
     move_within: np.ndarray | None
     full_path: np.ndarray
-    lost_days: np.ndarray
+    month_ends: np.ndarray
     isf: Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
     @cached_property
     def later_starts(self) -> bool:
         """Whether any placement's first day is after ``as_at + 1``."""
         return bool(np.any(self.first_day > 1))
+
+    @cached_property
+    def _month_of_day(self) -> np.ndarray:
+        """The month (position in ``month_ends``) each day ``0 .. D`` falls in."""
+        return np.searchsorted(self.month_ends, np.arange(int(self.horizon) + 1))
 
     @property
     def draws(self) -> int:
@@ -139,13 +146,17 @@ class BookKernel:
             order = np.argsort(rows[moved], kind="stable")  # movers by simulation
             movers = {"sim": rows[moved][order], "placement": cols[moved][order],
                       "day": day[moved].astype(np.int64)[order]}
-        # Per simulation and last day: the daily cost lost after that day (one bincount),
-        # then the cost lost to each month-end is a product with (m - d)^+.
-        width = int(horizon) + 1
-        flat = rows * width + last.astype(np.int64)
-        lost_by_day = np.bincount(flat, weights=self.daily[cols], minlength=simulations * width)
-        lost = lost_by_day.reshape(simulations, width) @ self.lost_days
+        # Per simulation and month: the daily cost of the placements whose last day
+        # falls in it, and that times the last day; summed up to each month-end m, the
+        # cost lost to m is m W_m - V_m.
+        months = len(self.month_ends)
+        cells = rows * (months + 1) + self._month_of_day[last.astype(np.int64)]
+        weights = self.daily[cols]
+        lost_weight, lost_days = (
+            np.bincount(cells, weights=value, minlength=simulations * (months + 1))
+            .reshape(simulations, months + 1)[:, :months].cumsum(axis=1)
+            for value in (weights, weights * last))
+        lost = self.month_ends[None, :] * lost_weight - lost_days
         # Running at year-end: still in placement on 31 March (ending that day counts).
-        ended = np.bincount(flat, minlength=simulations * width).reshape(simulations, width)
-        running = count - ended[:, :-1].sum(axis=1)
+        running = count - np.bincount(rows[last < np.float32(horizon)], minlength=simulations)
         return self.full_path[None, :] - lost, running, movers

@@ -47,7 +47,7 @@ __all__ = ["MOMENTS_ABOVE", "BookPaths", "path_moments"]
 #: a line is drawn from its exact moments rather than placement by placement (the
 #: sample's largest line has about 510 ends a simulation: the sample is simulated
 #: exactly).
-MOMENTS_ABOVE = 1000.0
+MOMENTS_ABOVE = 100.0
 
 
 @dataclass(frozen=True)

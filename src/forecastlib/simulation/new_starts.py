@@ -278,21 +278,32 @@ class NewStarts(StartPrices):
                daily: np.ndarray, grid: np.ndarray, simulations: int) -> np.ndarray:
         """Cost to each month-end ``m`` of ``grid``, per simulation: ``daily ((m - d + 1)^+
         - (m - l)^+)`` for a start on day ``d`` whose last day is ``l`` (only those in
-        ``ends`` stop before year-end). Many starts: two ``bincount`` over (simulation,
-        day) and products with the day matrices; few: a ``bincount`` a month-end."""
+        ``ends`` stop before year-end).
+
+        Summed by month: with ``W_m`` and ``V_m`` the sums of ``daily`` and ``daily d``
+        over a simulation's starts on days ``d <= m`` (a ``bincount`` over simulation and
+        the month-end each day falls in, then a cumulative sum), the cost gained to ``m``
+        is ``(m + 1) W_m - V_m``; the cost lost by those ending, ``m W'_m - V'_m`` over
+        last days ``l <= m``. A few passes over the starts, whatever their number."""
+        grid = np.asarray(grid, dtype=np.int64)
+        size = len(grid)
         width = int(self.month_ends[-1]) + 2
-        if sim.size < simulations * width // 4:
-            paths = np.empty((simulations, len(grid)))
-            for index, month_end in enumerate(grid):  # a loop over month-ends
-                days = np.clip(np.minimum(last, month_end) - day + 1, 0, None)
-                paths[:, index] = np.bincount(sim, weights=daily * days, minlength=simulations)
-            return paths
-        gained = np.bincount(sim * width + day, weights=daily, minlength=simulations * width)
-        paths = gained.reshape(simulations, width) @ self._day_matrix(grid, 1)
+        # the month-end (position in grid) each day falls in; size: after the last one
+        bucket = np.searchsorted(grid, np.arange(width))
+
+        def summed(rows: np.ndarray, days: np.ndarray, weights: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+            cells = rows * (size + 1) + bucket[days]
+            both = [np.bincount(cells, weights=value, minlength=simulations * (size + 1))
+                    .reshape(simulations, size + 1)[:, :size].cumsum(axis=1)
+                    for value in (weights, weights * days)]
+            return both[0], both[1]
+
+        paid, paid_days = summed(sim, day, daily)
+        paths = (grid + 1)[None, :] * paid - paid_days
         if ends.size:
-            lost = np.bincount(sim[ends] * width + last[ends], weights=daily[ends],
-                               minlength=simulations * width)
-            paths -= lost.reshape(simulations, width) @ self._day_matrix(grid, 0)
+            lost, lost_days = summed(sim[ends], last[ends], daily[ends])
+            paths -= grid[None, :] * lost - lost_days
         return paths
 
     def expected_totals(self, means: np.ndarray, first: int = 0,
@@ -330,14 +341,16 @@ class NewStarts(StartPrices):
         width = horizon + 2
         days = np.arange(width, dtype=float)
         rows = np.arange(first, first + simulations)
-        slope, drawn, log_factor = self.market_terms(market, simulations, days, parameters)
-        price = np.full(simulations, float(self._net.mean()) if len(self.pool) else 0.0)
+        slope, drawn, log_factor = self.market_terms(market, simulations, days, parameters,
+                                                     dtype=np.float32)
         if parameters and self.bootstrap is not None:
             price = self._bootstrap_mean[rows % len(self.bootstrap)]
+        else:
+            price = np.full(simulations, self._pool_mean)
         if drawn is not None and self.pool_years is not None:  # E[price exp(x y)], x = drawn
             if np.abs(drawn).max(initial=0) * np.abs(self.pool_years).max() <= 0.05:
                 moments = self._price_moments  # a series in x (remainder below 1e-10)
-                power = drawn[:, None] ** np.arange(moments.shape[1])[None, :]
+                power = np.vander(drawn, moments.shape[1], increasing=True)
                 row = (rows % len(self.bootstrap) if self.bootstrap is not None
                        else np.zeros(simulations, dtype=np.int64))
                 price = np.sum(moments[row] * power, axis=1)
@@ -346,13 +359,19 @@ class NewStarts(StartPrices):
                     1, rows % len(self.bootstrap) if self.bootstrap is not None else None,
                     drawn)
         # simulations x days in float32 (a conditional mean, not money: 1e-7 relative)
-        trend = slope.astype(np.float32)[:, None] * days.astype(np.float32)[None, :]
+        trend = np.multiply.outer(slope.astype(np.float32), days.astype(np.float32))
         if log_factor is not None:
-            trend += log_factor.astype(np.float32)
+            trend += log_factor
         factor = np.exp(trend, out=trend)
         draws = self.stay_draws if parameters else None
         paid, month = self._paid_days(draws)
-        factor *= paid[rows % len(draws)] if draws is not None else paid[0][None, :]
+        if draws is None:
+            factor *= paid[0][None, :]
+        elif simulations % len(draws) == 0 and first % len(draws) == 0:
+            # the rows' draws cycle 0 .. K - 1: a broadcast, not a gather
+            factor.reshape(-1, len(draws), width)[...] *= paid[None]
+        else:
+            factor *= paid[rows % len(draws)]
         per_start = (factor @ month).astype(float) * price[:, None]
         return np.sum(means * per_start, axis=1)
 
@@ -402,8 +421,3 @@ class NewStarts(StartPrices):
     def _thresholds(self) -> dict:
         """Tables cached per stay (the draws, or the fitted stay)."""
         return {}
-
-    def _day_matrix(self, grid: np.ndarray, extra: int) -> np.ndarray:
-        """``(m - d + extra)^+`` for days ``d`` (rows, 0 .. D + 1) and month-ends ``m``."""
-        days = np.arange(int(self.month_ends[-1]) + 2, dtype=float)
-        return np.clip(np.asarray(grid, dtype=float)[None, :] - days[:, None] + extra, 0, None)

@@ -195,13 +195,6 @@ class OpenBook:
         beyond = np.where(self.last_day[None, :] < horizon, 0.0, beyond)
         return np.maximum(survived, 1e-35).astype(np.float32), beyond.astype(np.float32)
 
-    @cached_property
-    def _lost_days(self) -> np.ndarray:
-        """``(m - d)^+``: days lost by each month-end ``m`` (columns) when the last day is
-        ``d`` (rows, 0 .. D)."""
-        days = np.arange(int(self.month_ends[-1]) + 1, dtype=float)
-        return np.clip(self.month_ends[None, :] - days[:, None], 0, None)
-
     def full_path(self) -> np.ndarray:
         """Cumulative cost to each month-end if no placement ended this year."""
         return self._full_path
@@ -319,7 +312,8 @@ class OpenBook:
             horizon=float(self.month_ends[-1]), threshold=threshold, survived=survived,
             move_rate=self.move_rate,
             move_within=self._move_within32 if self.move_rate > 0 else None,
-            full_path=self.full_path(), lost_days=self._lost_days,
+            full_path=self.full_path(),
+            month_ends=np.asarray(self.month_ends, dtype=float),
             isf=self._isf)
 
     def _isf(self, q: np.ndarray, draw: np.ndarray) -> np.ndarray:

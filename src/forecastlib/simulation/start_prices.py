@@ -10,6 +10,7 @@ shock. It reads the ``pool``, ``bootstrap``, ``pool_years``, ``inflation``,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 
 import numpy as np
@@ -23,12 +24,12 @@ class StartPrices:
     """Price tables of new starts (mixed into :class:`~forecastlib.simulation.NewStarts`)."""
 
     def market_terms(self, market: np.ndarray | None, simulations: int, days: np.ndarray,
-                     parameters: bool = True
+                     parameters: bool = True, dtype: type = np.float64
                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Each simulation's log price growth a day, its drawn shift of the yearly
         inflation (``None`` without parameter draws) and its common log price shock on
-        each of ``days`` (``None`` without one), from the block's market draws
-        (``market[0]`` inflation, ``market[1]`` shock; standard normals)."""
+        each of ``days`` (``None`` without one; in ``dtype``), from the block's market
+        draws (``market[0]`` inflation, ``market[1]`` shock; standard normals)."""
         slope = np.full(simulations, np.log1p(self.inflation) / 365.25)
         drawn = shock = None
         if parameters and market is not None:
@@ -36,9 +37,19 @@ class StartPrices:
             slope = slope + drawn / 365.25
             v0, v1 = self.shock_variance
             if v0 > 0 or v1 > 0:
-                shock = (np.sqrt(v0 + v1 * days / 365.25)[None, :]
-                         * market[1, :simulations, None])
+                root = np.sqrt(v0 + v1 * days / 365.25).astype(dtype, copy=False)
+                shock = np.multiply.outer(market[1, :simulations].astype(dtype, copy=False),
+                                          root)
         return slope, drawn, shock
+
+    def _resample_chunks(self) -> Iterator[np.ndarray]:
+        """The bootstrap resamples (rows of pool records; the pool itself, one row,
+        without a bootstrap), a few at a time: about a million records a chunk."""
+        resamples = (self.bootstrap if self.bootstrap is not None
+                     else np.arange(len(self.pool))[None])
+        step = max(1, 2**20 // max(resamples.shape[1], 1))
+        for low in range(0, len(resamples), step):  # a loop over chunks of resamples
+            yield resamples[low:low + step]
 
     @cached_property
     def _price_moments(self) -> np.ndarray:
@@ -46,15 +57,19 @@ class StartPrices:
         the pool, without a bootstrap), ``j = 0 .. 5``, ``y`` the records' years before
         ``as_at``: ``E[price exp(x y)] = sum_j moment_j x^j`` for a drawn inflation shift
         ``x``, used while ``|x y| <= 0.05`` (the remainder is then below 1e-10)."""
-        resamples = (self.bootstrap if self.bootstrap is not None
-                     else np.arange(len(self.pool))[None])
         order = np.arange(6)
         factorial = np.cumprod(np.maximum(order, 1))
-        moments = np.empty((len(resamples), len(order)))
-        for k, rows in enumerate(resamples):  # a loop over the resamples: memory in the pool
+        parts = [np.empty((0, len(order)))]
+        for rows in self._resample_chunks():
             net, years = self._net[rows], self.pool_years[rows]
-            moments[k] = [(net * years**j).mean() / factorial[j] for j in order]
-        return moments
+            parts.append(np.stack([(net * years**j).mean(axis=1) / factorial[j]
+                                   for j in order], axis=1))
+        return np.concatenate(parts)
+
+    @cached_property
+    def _pool_mean(self) -> float:
+        """Mean net daily price of the pool's records (0 without records)."""
+        return float(self._net.mean()) if len(self.pool) else 0.0
 
     @cached_property
     def _net(self) -> np.ndarray:
@@ -65,10 +80,10 @@ class StartPrices:
 
     @cached_property
     def _bootstrap_mean(self) -> np.ndarray:
-        """Mean net daily price of each bootstrap resample's records (one per resample;
-        the resamples x pool prices are not kept)."""
-        net = self._net
-        return np.array([net[rows].mean() for rows in self.bootstrap])  # per resample
+        """Mean net daily price of each bootstrap resample's records (one per resample),
+        a chunk of resamples at a time."""
+        return np.concatenate([np.empty(0)] + [self._net[rows].mean(axis=1)
+                                               for rows in self._resample_chunks()])
 
     def summed_price_power(self, power: int, rows: np.ndarray | None, drawn: np.ndarray
                            ) -> np.ndarray:
