@@ -12,7 +12,7 @@ import pytest
 from forecastlib.outturn import forecast_outturn
 from forecastlib.simulation import SIM_BLOCK, DemandModels, ForkedWorkers
 from forecastlib.simulation import forked as module
-from forecastlib.simulation.forked import can_fork, fork_call, forked_map
+from forecastlib.simulation.forked import can_fork, fork_call, forked_map, forked_share
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="the platform does not fork")
 
@@ -136,3 +136,37 @@ def test_closing_early_stops_the_children():
     results.close()  # the parent stops listening: both children are stopped, not awaited
     assert not multiprocessing.active_children()
     assert time.monotonic() - started < 20
+
+
+def test_forked_share_gives_every_item_once_and_the_slow_items_to_one_child():
+    import time
+
+    parent = os.getpid()
+    results = dict(forked_share(lambda x: (x * x, os.getpid()), list(range(12)), 3))
+    assert {item: value[0] for item, value in results.items()} == {x: x * x for x in range(12)}
+    assert all(pid != parent for _, pid in results.values())
+    # one slow item: while one child sleeps on it, the other takes every other item
+    slow = dict(forked_share(lambda x: (time.sleep(2.0 if x == 0 else 0.01), os.getpid())[1],
+                             list(range(8)), 2))
+    assert all(slow[x] != slow[0] for x in range(1, 8))
+
+
+def test_forked_share_of_a_dying_child_and_without_fork(monkeypatch):
+    parent = os.getpid()
+
+    def square_or_die(x):
+        if x == 2 and os.getpid() != parent:
+            os._exit(3)  # the child dies holding item 2: no lock is left held
+        return x * x
+
+    assert sorted(forked_share(square_or_die, [1, 2, 3, 4], 2)) == [(1, 1), (2, 4), (3, 9),
+                                                                  (4, 16)]
+    with pytest.raises(ValueError, match="bad item"):
+        list(forked_share(lambda x: (_ for _ in ()).throw(ValueError(f"bad item {x}")),
+                          [1, 2], 2))
+    assert list(forked_share(lambda x: x, [], 2)) == []
+    monkeypatch.setattr(module, "PIPE_ITEMS", 3)  # more items than the pipe: dealt in turn
+    assert sorted(forked_share(lambda x: -x, [1, 2, 3, 4], 2)) == [(1, -1), (2, -2), (3, -3),
+                                                                 (4, -4)]
+    monkeypatch.setattr(module, "can_fork", lambda: False)
+    assert list(forked_share(lambda x: (x, os.getpid()), [5], 2)) == [(5, (5, parent))]

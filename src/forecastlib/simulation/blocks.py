@@ -25,7 +25,7 @@ are grouped into about two tasks a worker, each task a call of the top-level
 :func:`run_blocks` with the job (sent once per task) and its block numbers. With
 :class:`~forecastlib.simulation.forked.ForkedWorkers` (the command line's choice) they
 run in processes forked from this one, which inherit the job instead of receiving it,
-block ``b`` in worker ``b mod workers``: the per-line Python work of a block then runs
+each taking the next block when it finishes one: the per-line Python work of a block runs
 on every core, not one at a time under the interpreter's lock.
 
 Why 1,000: a block must be large enough that the per-block work done once per line
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecastlib.demand.stay_draws import StayDraws
-from forecastlib.simulation.forked import ForkedWorkers, forked_map
+from forecastlib.simulation.forked import ForkedWorkers, forked_share
 from forecastlib.simulation.models import DemandModels, StartChanges
 from forecastlib.simulation.moves import Entries, follow_moves
 from forecastlib.simulation.new_starts import NewStarts
@@ -281,8 +281,8 @@ def simulate_blocks(job: BlockJob, executor: Executor | ForkedWorkers | None = N
 
     With no ``executor``, blocks run on a thread pool over the machine's cores, at most
     two a worker in flight. With :class:`~forecastlib.simulation.forked.ForkedWorkers`,
-    in processes forked from this one that inherit the job, block ``b`` in worker
-    ``b mod workers``. With an executor, blocks are grouped into about two tasks a
+    in processes forked from this one that inherit the job, each taking the next block
+    when it finishes one (:func:`~forecastlib.simulation.forked.forked_share`). With an executor, blocks are grouped into about two tasks a
     worker (contiguous block numbers), each a :func:`run_blocks` call sent the job once.
     ``progress(done, total)`` is called with blocks done.
     """
@@ -298,9 +298,8 @@ def simulate_blocks(job: BlockJob, executor: Executor | ForkedWorkers | None = N
     elif isinstance(executor, ForkedWorkers):
         workers = executor.count(total)
         outputs = (_local(job, range(total), 1) if workers <= 1 else
-                   (output for _, output in forked_map(
-                       lambda block: simulate_block(job, block),
-                       [list(range(worker, total, workers)) for worker in range(workers)])))
+                   (output for _, output in forked_share(
+                       lambda block: simulate_block(job, block), list(range(total)), workers)))
     else:
         tasks = min(total, 2 * _workers(executor))
         cuts = np.linspace(0, total, tasks + 1).round().astype(int)

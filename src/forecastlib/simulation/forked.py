@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ForkedWorkers", "can_fork", "fork_call", "forked_map"]
+__all__ = ["ForkedWorkers", "can_fork", "fork_call", "forked_map", "forked_share"]
 
 
 def can_fork() -> bool:
@@ -53,8 +53,9 @@ class ForkedWorkers:
 
     Pass as ``executor`` to :func:`~forecastlib.outturn.forecast.forecast_outturn` or
     :func:`~forecastlib.simulation.engine.simulate_remaining`. The workers inherit the
-    job (fitted models, open books) instead of receiving it pickled; blocks are dealt
-    to them in turn (block ``b`` to worker ``b mod workers``). With it,
+    job (fitted models, open books) instead of receiving it pickled; each takes the next
+    block when it finishes one (:func:`forked_share`), so a worker on a busier core
+    takes fewer. With it,
     :func:`~forecastlib.outturn.forecast.outturn_from_inputs` also fits the demand models
     in two processes (``DemandModels.fit(..., fork=True)``). Same numbers as threads.
 
@@ -116,37 +117,96 @@ def forked_map(function: Callable[[Any], Any], parts: list[list[Any]]
     [(1, 1), (2, 4), (3, 9)]
     """
     items = [item for part in parts for item in part]
-    children = []
-    if can_fork():
-        context = multiprocessing.get_context("fork")
-        # the parent's objects out of the children's garbage collections, which would
-        # otherwise write to (and so copy) every page holding one
-        gc.freeze()
-        try:
-            first = 0
-            for part in parts:
-                numbers = range(first, first + len(part))
-                first += len(part)
-                if not part:
-                    continue
+    works = []
+    first = 0
+    for part in parts:
+        numbers = range(first, first + len(part))
+        first += len(part)
+        if not part:
+            continue
 
-                def work(numbers: range = numbers) -> Iterator[tuple[int, Any]]:
-                    for number in numbers:
-                        yield number, function(items[number])
+        def work(numbers: range = numbers) -> Iterator[tuple[int, Any]]:
+            for number in numbers:
+                yield number, function(items[number])
 
-                receive, send = context.Pipe(duplex=False)
-                try:
-                    process = context.Process(target=_child, args=(work, send), daemon=True)
-                    process.start()
-                except OSError:  # no memory or processes left to fork: done here instead
-                    receive.close()
-                    continue
-                finally:
-                    send.close()
-                children.append((receive, process))
-        finally:
-            gc.unfreeze()
+        works.append(work)
+    return _collect(function, items, _start(works))
+
+
+def forked_share(function: Callable[[Any], Any], items: list[Any], workers: int
+                 ) -> Iterator[tuple[Any, Any]]:
+    """``(item, function(item))`` for every item, in ``workers`` forked children that
+    each take the next item nobody has taken yet whenever they finish one: a slower
+    child (a busier core) takes fewer items, so all finish together. Yielded as each is
+    done (in any order), with :func:`forked_map`'s guarantees (items a child did not
+    return are computed here at the end; its exceptions are raised here; closing the
+    iterator stops the children). Which child computes an item never changes its value
+    when ``function`` is pure.
+
+    The items to take are their numbers written to a pipe before the fork (four bytes
+    each; a pipe read is atomic, so each number goes to one child): no lock that a dying
+    child could leave held. Above 16,384 items (the pipe's 64 KiB), items are dealt in
+    turn as by :func:`forked_map`.
+
+    Examples
+    --------
+    >>> sorted(forked_share(lambda x: x * x, [1, 2, 3], 2))
+    [(1, 1), (2, 4), (3, 9)]
+    """
+    items = list(items)
+    workers = max(1, min(workers, len(items)))
+    if len(items) > PIPE_ITEMS:
+        return forked_map(function, [items[worker::workers] for worker in range(workers)])
+    if not can_fork() or not items:
+        return _collect(function, items, [])
+    taken, numbers = os.pipe()
+    try:
+        os.write(numbers, b"".join(n.to_bytes(4, "little") for n in range(len(items))))
+    finally:
+        os.close(numbers)  # closed before the fork: the children read to its end
+
+    def work() -> Iterator[tuple[int, Any]]:
+        while len(record := os.read(taken, 4)) == 4:  # a loop over the items taken
+            number = int.from_bytes(record, "little")
+            yield number, function(items[number])
+
+    try:
+        children = _start([work] * workers)
+    finally:
+        os.close(taken)
     return _collect(function, items, children)
+
+
+#: Most items :func:`forked_share` hands out through one pipe (64 KiB, four bytes each).
+PIPE_ITEMS = 16_384
+
+
+def _start(works: list[Callable[[], Iterable[Any]]]
+           ) -> list[tuple[multiprocessing.connection.Connection, Any]]:
+    """A forked child running each of ``works`` (none where fork is unavailable, or for
+    a child that cannot be forked): its receiving end and process."""
+    children = []
+    if not can_fork():
+        return children
+    context = multiprocessing.get_context("fork")
+    # the parent's objects out of the children's garbage collections, which would
+    # otherwise write to (and so copy) every page holding one
+    gc.freeze()
+    try:
+        for work in works:
+            receive, send = context.Pipe(duplex=False)
+            try:
+                process = context.Process(target=_child, args=(work, send), daemon=True)
+                process.start()
+            except OSError:  # no memory or processes left to fork: done here instead
+                receive.close()
+                continue
+            finally:
+                send.close()
+            children.append((receive, process))
+    finally:
+        gc.unfreeze()
+    return children
 
 
 def _collect(function: Callable[[Any], Any], items: list[Any],
