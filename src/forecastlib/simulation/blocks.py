@@ -282,8 +282,9 @@ def simulate_blocks(job: BlockJob, executor: Executor | ForkedWorkers | None = N
     With no ``executor``, blocks run on a thread pool over the machine's cores, at most
     two a worker in flight. With :class:`~forecastlib.simulation.forked.ForkedWorkers`,
     in processes forked from this one that inherit the job, each taking the next block
-    when it finishes one (:func:`~forecastlib.simulation.forked.forked_share`). With an executor, blocks are grouped into about two tasks a
-    worker (contiguous block numbers), each a :func:`run_blocks` call sent the job once.
+    when it finishes one (:func:`~forecastlib.simulation.forked.forked_share`). With an
+    executor, blocks are grouped into about two tasks a worker (contiguous block
+    numbers), each a :func:`run_blocks` call sent the job once.
     ``progress(done, total)`` is called with blocks done.
     """
     total = job.blocks
