@@ -174,3 +174,26 @@ def test_python_dash_m_forecastlib_is_the_console_script(files, capsys):
     status, out, err = run(capsys, *argv)
     assert done.returncode == status == 0 and done.stderr == err
     assert done.stdout == out and "Residential homes" in out
+
+
+PROGRAM = """
+import gc, os, sys
+for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.pop(name, None)
+os.environ.update(dict(arg.split("=") for arg in sys.argv[1:]))
+sys.argv = ["forecastlib", "--version"]
+import forecastlib.__main__ as program
+assert "numpy" not in sys.modules  # the program chooses BLAS threads before numpy loads
+status = program.run()
+print(status, os.environ.get("OPENBLAS_NUM_THREADS"), gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize("environment, blas", [((), "1"), (("OMP_NUM_THREADS=3",), "None"),
+                                               (("OPENBLAS_NUM_THREADS=2",), "2")])
+def test_the_program_runs_one_blas_thread_unless_told_and_freezes_before_exit(environment,
+                                                                              blas):
+    done = subprocess.run([sys.executable, "-c", PROGRAM, *environment], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-3:] == ["0", blas, "True"]

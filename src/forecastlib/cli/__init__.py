@@ -143,9 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> int:
-    """The ``forecastlib`` program (its console script and ``python -m forecastlib``):
-    :func:`main` on the process's arguments, then its objects frozen out of the garbage
-    collector.
+    """The command line as a program (``forecastlib``, ``python -m forecastlib``: see
+    :mod:`forecastlib.__main__`): :func:`main` on the process's arguments, then its
+    objects frozen out of the garbage collector.
 
     Once the command is done (output written and closed, standard streams flushed) the
     process only has to exit, and the interpreter's last collections walk every object
