@@ -73,3 +73,26 @@ def test_simulated_cost_matches_its_expectation():
 def test_no_counts_no_cost():
     paths, running = line_starts().simulate(np.zeros((5, 3), dtype=np.int64), 0, LINE)
     assert not paths.any() and not running.any()
+
+
+def test_month_end_costs_summed_by_month_equal_the_day_by_day_sum():
+    """``_paths`` (sums by month) against each start's cost to each month-end, start by
+    start: ``daily ((m - d + 1)^+ - (m - l)^+)`` for the ends, ``daily (m - d + 1)^+``
+    for the rest; starts after year-end (day ``D + 1``) cost nothing."""
+    starts = line_starts()
+    horizon = int(starts.month_ends[-1])
+    rng = np.random.default_rng(3)
+    for simulations, n in ((1, 0), (1, 1), (7, 40), (30, 2000)):
+        sim = np.sort(rng.integers(0, simulations, n))
+        day = rng.integers(1, horizon + 2, n)
+        last = np.minimum(day + rng.integers(0, 120, n), horizon)
+        ends = np.flatnonzero(last < horizon)
+        daily = rng.lognormal(4.0, 1.0, n)
+        for grid in (starts.month_ends, starts.month_ends[-1:]):
+            expected = np.zeros((simulations, len(grid)))
+            for index, month_end in enumerate(grid):  # by hand: every start, every month-end
+                paid = np.clip(np.minimum(np.where(last < horizon, last, month_end),
+                                          month_end) - day + 1, 0, None)
+                np.add.at(expected[:, index], sim, daily * paid)
+            got = starts._paths(sim, day, last, ends, daily, grid, simulations)
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9)
