@@ -20,10 +20,12 @@ is 16 authorities, both dates, 1,000 simulations). ``--csv FILE`` keeps every fo
 ``--decompose`` says where the mean's error against the oracle comes from: each
 authority's total is forecast again with one fitted model at a time (starts, prices,
 stays) swapped for the state oracle's, or the starts for the parameter oracle's
-(``param starts``; in worlds with moves a starts swap takes the oracle's moves too: none,
-its starts carry the moves in), and the totals' error of each against the state
-oracle's is printed per kind (1.00: that model alone explains the gap; ``param oracle``:
-the parameter oracle's own).
+(``param starts``), and the totals' error of each against the state oracle's is printed
+per kind (1.00: that model alone explains the gap; ``param oracle``: the parameter
+oracle's own). A starts swap takes the oracle's rate of *new* spells only and keeps the
+fitted move model: the fitted stays end where a spell moves, so a swap that carried the
+moves in as starts and dropped the moves would keep every moving spell in its old line
+too. ``--dates`` picks the as-at dates (default: both, or 30 September with ``--quick``).
 """
 
 from __future__ import annotations
@@ -42,8 +44,12 @@ from forecastlib.datasets.calibration import (
     coverage_table,
     zero_budget,
 )
-from forecastlib.datasets.level_oracle import parameter_oracle_models
-from forecastlib.datasets.truth import oracle_models, simulate_authority
+from forecastlib.datasets.level_oracle import (
+    _ParamOracleStarts,
+    level_posterior,
+    parameter_oracle_models,
+)
+from forecastlib.datasets.truth import _OracleStarts, oracle_models, simulate_authority
 
 PARTS = ("starts", "prices", "stays")
 
@@ -68,11 +74,13 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
                 for part in PARTS:
                     swapped = copy.copy(fitted)
                     setattr(swapped, part, getattr(oracle, part))
-                    if part == "starts":  # the oracles' starts carry the moves in
-                        swapped.moves = oracle.moves
+                    if part == "starts":  # new spells only: the fitted moves stay
+                        swapped.starts = _OracleStarts(fitted.starts, authority,
+                                                       moves_in=False)
                     variants[f"oracle {part}"] = swapped
                 swapped = copy.copy(fitted)
-                swapped.starts, swapped.moves = param.starts, param.moves
+                swapped.starts = _ParamOracleStarts(
+                    fitted.starts, authority, level_posterior(authority, moves_in=False))
                 variants["param starts"] = swapped
                 row = {"kind": kind, "truth": float(authority.truth.sum())}
                 for name, models in variants.items():
@@ -97,10 +105,13 @@ def main() -> None:
     parser.add_argument("--csv", default=None, help="write every forecast to this file")
     parser.add_argument("--decompose", action="store_true",
                         help="totals' error vs the oracle with one model at a time swapped")
+    parser.add_argument("--dates", nargs="+", default=None,
+                        help="as-at dates (default 2017-09-30 2017-12-31; --quick: the first)")
     args = parser.parse_args()
     authorities = args.authorities or (6 if args.quick else 16)
     simulations = args.simulations or (500 if args.quick else 1000)
-    as_ats = ("2017-09-30",) if args.quick else ("2017-09-30", "2017-12-31")
+    as_ats = tuple(args.dates) if args.dates else (
+        ("2017-09-30",) if args.quick else ("2017-09-30", "2017-12-31"))
     started = time.perf_counter()
     if args.decompose:
         with warnings.catch_warnings():
