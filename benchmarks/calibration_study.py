@@ -22,16 +22,20 @@ authority's total is forecast again with one fitted model at a time (starts, pri
 stays) swapped for the state oracle's, or the starts for the parameter oracle's
 (``param starts``), and the totals' error of each against the state oracle's is printed
 per kind (1.00: that model alone explains the gap; ``param oracle``: the parameter
-oracle's own). A starts swap takes the oracle's rate of *new* spells only and keeps the
-fitted move model: the fitted stays end where a spell moves, so a swap that carried the
-moves in as starts and dropped the moves would keep every moving spell in its old line
-too. ``--dates`` picks the as-at dates (default: both, or 30 September with ``--quick``).
+oracle's own; ``param blind``: the parameter oracle not told that starts may shift, its
+shift probability set to 0). A starts swap takes the oracle's rate of *new* spells only
+and keeps the fitted move model: the fitted stays end where a spell moves, so a swap that
+carried the moves in as starts and dropped the moves would keep every moving spell in
+its old line too. In worlds with moves ``oracle stays`` overstates the stays' share: the
+oracle's stays end at a move, and the fitted moves move the spells again.
+``--dates`` picks the as-at dates (default: both, or 30 September with ``--quick``).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import time
 import warnings
 
@@ -55,9 +59,9 @@ PARTS = ("starts", "prices", "stays")
 
 
 def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
-              simulations: int) -> pd.DataFrame:
+              simulations: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Totals' mean absolute error over the oracle's, with one model at a time the
-    oracle's, per world kind."""
+    oracle's, per world kind; and the totals' mean signed error (GBP) per kind."""
     from forecastlib.outturn import forecast_outturn
     from forecastlib.simulation import DemandModels
 
@@ -70,7 +74,10 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
                 fitted = DemandModels.fit(authority.placements, authority.as_at)
                 oracle = oracle_models(authority, fitted)
                 param = parameter_oracle_models(authority, fitted)
-                variants = {"fitted": fitted, "oracle": oracle, "param oracle": param}
+                blind = dataclasses.replace(authority, world=dataclasses.replace(
+                    authority.world, shift_probability=0.0))
+                variants = {"fitted": fitted, "oracle": oracle, "param oracle": param,
+                            "param blind": parameter_oracle_models(blind, fitted)}
                 for part in PARTS:
                     swapped = copy.copy(fitted)
                     setattr(swapped, part, getattr(oracle, part))
@@ -90,9 +97,11 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
                     row[name] = float(result.total["mean"])
                 rows.append(row)
     frame = pd.DataFrame(rows)
-    errors = frame.drop(columns="truth").set_index("kind").sub(
-        frame.set_index("kind")["truth"], axis=0).abs().groupby(level="kind").mean()
-    return errors.div(errors["oracle"], axis=0).drop(columns="oracle")
+    signed = frame.drop(columns="truth").set_index("kind").sub(
+        frame.set_index("kind")["truth"], axis=0)
+    errors = signed.abs().groupby(level="kind").mean()
+    return (errors.div(errors["oracle"], axis=0).drop(columns="oracle"),
+            signed.groupby(level="kind").mean())
 
 
 def main() -> None:
@@ -116,9 +125,12 @@ def main() -> None:
     if args.decompose:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = decompose(args.kinds, authorities, as_ats, simulations)
+            table, bias = decompose(args.kinds, authorities, as_ats, simulations)
+        pd.set_option("display.width", 160)
         print("totals' mean absolute error / the oracle's, with one model the oracle's:")
         print(table.to_string(float_format=lambda v: f"{v:.2f}"))
+        print("\ntotals' mean signed error (forecast - truth), GBP thousands:")
+        print((bias / 1000).to_string(float_format=lambda v: f"{v:.0f}"))
         print(f"{time.perf_counter() - started:.0f} s")
         return
     with warnings.catch_warnings():
