@@ -28,7 +28,10 @@ and keeps the fitted move model: the fitted stays end where a spell moves, so a 
 carried the moves in as starts and dropped the moves would keep every moving spell in
 its old line too. In worlds with moves ``oracle stays`` overstates the stays' share: the
 oracle's stays end at a move, and the fitted moves move the spells again.
-``--dates`` picks the as-at dates (default: both, or 30 September with ``--quick``).
+``--starts`` compares the rest of the year's projected new starts per line with the
+state oracle's (mean log ratio, by whether the line's rate shifted): forecastlib's, the
+parameter oracle's and the shift-blind one's. ``--dates`` picks the as-at dates
+(default: both, or 30 September with ``--quick``).
 """
 
 from __future__ import annotations
@@ -74,10 +77,9 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
                 fitted = DemandModels.fit(authority.placements, authority.as_at)
                 oracle = oracle_models(authority, fitted)
                 param = parameter_oracle_models(authority, fitted)
-                blind = dataclasses.replace(authority, world=dataclasses.replace(
-                    authority.world, shift_probability=0.0))
                 variants = {"fitted": fitted, "oracle": oracle, "param oracle": param,
-                            "param blind": parameter_oracle_models(blind, fitted)}
+                            "param blind": parameter_oracle_models(_blind(authority),
+                                                                   fitted)}
                 for part in PARTS:
                     swapped = copy.copy(fitted)
                     setattr(swapped, part, getattr(oracle, part))
@@ -104,6 +106,49 @@ def decompose(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
             signed.groupby(level="kind").mean())
 
 
+def _blind(authority):
+    """The authority with its world's shift probability set to 0: what a parameter
+    oracle not told that starts may shift filters under."""
+    return dataclasses.replace(authority, world=dataclasses.replace(
+        authority.world, shift_probability=0.0))
+
+
+def starts_check(kinds: list[str], authorities: int, as_ats: tuple[str, ...],
+                 simulations: int = 3000) -> pd.DataFrame:
+    """Per kind and whether the line's rate shifted: the mean log ratio (and its standard
+    error) of the rest of the year's projected new starts, forecastlib's and the
+    parameter oracle's with and without its shift prior, to the state oracle's."""
+    import numpy as np
+
+    from forecastlib.demand import StartsModel
+
+    rows = []
+    for kind in kinds:
+        for seed in range(authorities):
+            for as_at in as_ats:
+                authority = simulate_authority(STUDY_LINES, as_at, seed, kind)
+                fitted = StartsModel().fit(authority.placements, authority.as_at)
+                models = {
+                    "forecastlib": fitted,
+                    "param oracle": _ParamOracleStarts(
+                        fitted, authority, level_posterior(authority, moves_in=False)),
+                    "param blind": _ParamOracleStarts(
+                        fitted, authority, level_posterior(_blind(authority),
+                                                           moves_in=False)),
+                    "state": _OracleStarts(fitted, authority, moves_in=False)}
+                horizon = 12 - (pd.Timestamp(as_at).month - 3) % 12  # to 31 March
+                means = {name: model.simulate(horizon, simulations, seed=seed).mean(
+                    axis=(1, 2)) for name, model in models.items()}
+                for k, line in enumerate(fitted.fits_.index):
+                    rows.append({"kind": kind, "shifted": line in authority.shifted,
+                                 **{name: float(np.log(means[name][k] / means["state"][k]))
+                                    for name in models if name != "state"}})
+    frame = pd.DataFrame(rows)
+    grouped = frame.groupby(["kind", "shifted"])
+    return pd.concat([grouped.mean(), grouped.sem().add_suffix(" se"),
+                      grouped.size().rename("lines")], axis=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -116,12 +161,22 @@ def main() -> None:
                         help="totals' error vs the oracle with one model at a time swapped")
     parser.add_argument("--dates", nargs="+", default=None,
                         help="as-at dates (default 2017-09-30 2017-12-31; --quick: the first)")
+    parser.add_argument("--starts", action="store_true",
+                        help="projected new starts' log ratio to the state oracle's")
     args = parser.parse_args()
     authorities = args.authorities or (6 if args.quick else 16)
     simulations = args.simulations or (500 if args.quick else 1000)
     as_ats = tuple(args.dates) if args.dates else (
         ("2017-09-30",) if args.quick else ("2017-09-30", "2017-12-31"))
     started = time.perf_counter()
+    if args.starts:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = starts_check(args.kinds, authorities, as_ats)
+        print("rest of the year's new starts, mean log ratio to the state oracle's:")
+        print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+        print(f"{time.perf_counter() - started:.0f} s")
+        return
     if args.decompose:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
