@@ -135,6 +135,13 @@ def test_record_starts_counts_a_spells_first_episode_on_each_line():
     # A's 1 April episode continues its March spell; B moves to Sup in May (a start
     # there); D started before the months counted
     np.testing.assert_array_equal(counts, [[0, 0, 1, 1, 0], [0, 0, 0, 0, 2]])
+    # new spells only: B's move into Sup is not a start of Sup
+    record["end_date"] = pd.to_datetime(["2017-03-31", None, "2017-05-19", None, None,
+                                         "2017-01-31"])
+    counts = record_starts(record, [("Children", "Res"), ("Children", "Sup")],
+                           pd.Period("2017-01", "M"), pd.Period("2017-05", "M"),
+                           moves_in=False)
+    np.testing.assert_array_equal(counts, [[0, 0, 1, 1, 0], [0, 0, 0, 0, 1]])
 
 
 def test_the_oracles_draws_carry_the_walks_future_steps():
@@ -198,3 +205,33 @@ def test_oracles_leave_the_fitted_moves_out_where_their_starts_carry_the_moves_i
     truth = [moved.oracle[(s.service, s.category)]["log_rate_shift"] for s in STUDY_LINES]
     assert post.log_level() == pytest.approx(truth, abs=0.15)
     assert truth[2] > 0.15  # Supported receives 30% of Residential's spells as starts
+
+
+def test_new_starts_only_leave_the_moves_in_out_of_both_oracles():
+    from forecastlib.datasets.level_oracle import _ParamOracleStarts
+    from forecastlib.datasets.truth import _OracleStarts
+    from forecastlib.simulation import DemandModels
+
+    moved = simulate_authority(STUDY_LINES, "2017-12-31", 4, "moves")
+    models = DemandModels.fit(moved.placements, moved.as_at)
+    lines = list(models.starts.fits_.index)
+    known = [moved.oracle[line].get("log_moves_in", 0.0) for line in lines]
+    # Fostering receives none; Residential 10% of Fostering's, Supported 30% of Residential's
+    fostering, residential, supported = (lines.index(("Children", c))
+                                         for c in ("Fostering", "Residential", "Supported"))
+    assert known[fostering] == 0.0
+    assert known[residential] == pytest.approx(np.log1p(0.1 * 12.0 / 3.0), rel=0.2)
+    assert known[supported] == pytest.approx(np.log1p(0.3 * 3.0 / 4.0), rel=0.2)
+    means = {}
+    for moves_in in (True, False):
+        state = _OracleStarts(models.starts, moved, moves_in=moves_in)
+        means[moves_in] = state.simulate(3, 4000, seed=1).mean(axis=(1, 2))
+    # the same counts' stream, the rate without the moves in
+    np.testing.assert_allclose(means[False] / means[True], np.exp(-np.array(known)), rtol=0.03)
+    with_moves = level_posterior(moved).log_level()
+    new_only = level_posterior(moved, moves_in=False).log_level()
+    order = [lines.index((s.service, s.category)) for s in STUDY_LINES]
+    # the filtered level drops by about the moves in's share (within the filter's error)
+    np.testing.assert_allclose(with_moves - new_only, np.array(known)[order], atol=0.12)
+    draws = _ParamOracleStarts(models.starts, moved, level_posterior(moved, moves_in=False))
+    assert draws.simulate(3, 200, seed=1).shape == (3, 200, 3)

@@ -101,12 +101,19 @@ class LevelPosterior:
 
 
 def record_starts(record: pd.DataFrame, lines: list[tuple[str, str]], first: pd.Period,
-                  last: pd.Period) -> np.ndarray:
+                  last: pd.Period, moves_in: bool = True) -> np.ndarray:
     """Monthly starts per line (L x months ``first..last``): a spell's first episode on a
     line (one client's earliest start there), so yearly split episodes are not starts and
-    moves in are."""
-    key = record.groupby(["client_id", "service", "category"], observed=True)[
-        "start_date"].min().reset_index()
+    moves in are; with ``moves_in=False``, new spells only (a segment entered by a move
+    is not counted: :func:`~forecastlib.demand.history.line_starts`)."""
+    if moves_in:
+        key = record.groupby(["client_id", "service", "category"], observed=True)[
+            "start_date"].min().reset_index()
+    else:
+        from forecastlib.demand.history import line_starts
+
+        key = line_starts(record)
+        key["start_date"] = pd.to_datetime(key["start_date"])
     day = key["start_date"].dt
     offset = (day.year * 12 + day.month - (first.year * 12 + first.month)).to_numpy()
     size = (last - first).n + 1
@@ -293,11 +300,13 @@ def filter_levels(counts: np.ndarray, shape: np.ndarray, months: pd.PeriodIndex,
     return LevelPosterior(prior, log_shift, mean, cov, months, walk_sd, shock_sd)
 
 
-def level_posterior(authority: object) -> LevelPosterior:
+def level_posterior(authority: object, moves_in: bool = True) -> LevelPosterior:
     """The parameter oracle's filtered start levels of a
     :class:`~forecastlib.datasets.truth.TruthAuthority`, from its record's starts (every
     full month from the record's first to the month of ``as_at``, that month's exposure
-    cut at ``as_at``) and its world's true dynamics."""
+    cut at ``as_at``) and its world's true dynamics. ``moves_in=False``: from the new
+    spells only (:func:`record_starts`), the levels of new starts without the moves in,
+    for forecasts that keep a fitted move model."""
     world = authority.world
     specs = authority.specs
     as_at = pd.Timestamp(authority.as_at)
@@ -307,7 +316,7 @@ def level_posterior(authority: object) -> LevelPosterior:
     last = as_at.to_period("M")
     months = pd.period_range(first, last, freq="M")
     lines = [(spec.service, spec.category) for spec in specs]
-    counts = record_starts(authority.placements, lines, first, last)
+    counts = record_starts(authority.placements, lines, first, last, moves_in)
     shape = np.stack([spec.log_rate(months, authority.as_at) for spec in specs])
     shape[:, -1] += np.log(as_at.day / last.days_in_month)
     return filter_levels(counts, shape, months, walk_sd=world.demand_walk,

@@ -126,7 +126,8 @@ class TruthAuthority:
 
     ``shifted`` names the lines whose start rate shifted; ``oracle`` holds, per line,
     what an oracle knows at ``as_at``: ``log_rate_shift`` (the start rate's log level
-    against the spec's, moves in included), ``log_price`` (the price level's) and
+    against the spec's, moves in included; ``log_moves_in``, where there are any, their
+    part of it), ``log_price`` (the price level's) and
     ``stay`` (the line's true length of stay, moves out included); ``world`` the
     generator's parameters (the parameter oracle's dynamics).
     """
@@ -287,18 +288,21 @@ def _move(history: pd.DataFrame, specs: dict[str, TruthSpec], source: str, targe
                          + oracle[(spec.service, source)]["log_rate_shift"])
     target_rate = np.exp(specs[target].log_rate(months[-13:-12], as_at)[0]
                          + oracle[target_key]["log_rate_shift"])
-    oracle[target_key]["log_rate_shift"] += float(
-        np.log1p(probability * source_rate / target_rate))
+    moves_in = float(np.log1p(probability * source_rate / target_rate))
+    oracle[target_key]["log_rate_shift"] += moves_in
+    oracle[target_key]["log_moves_in"] = oracle[target_key].get("log_moves_in", 0.0) + moves_in
     return pd.concat([history, moved], ignore_index=True)
 
 
 class _OracleStarts:
     """Start counts at the true rates (no parameter uncertainty); everything else is
-    the fitted starts model's."""
+    the fitted starts model's. ``moves_in=False``: new spells only (the rate without the
+    moves in, ``log_moves_in``), for forecasts that keep a fitted move model."""
 
-    def __init__(self, fitted: object, authority: TruthAuthority):
+    def __init__(self, fitted: object, authority: TruthAuthority, moves_in: bool = True):
         self._fitted = fitted
         self._authority = authority
+        self._moves_in = moves_in
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._fitted, name)
@@ -313,7 +317,10 @@ class _OracleStarts:
         for position, line in enumerate(lines):
             if line not in specs:
                 continue
-            shift = self._authority.oracle.get(line, {}).get("log_rate_shift", 0.0)
+            known = self._authority.oracle.get(line, {})
+            shift = known.get("log_rate_shift", 0.0)
+            if not self._moves_in:
+                shift -= known.get("log_moves_in", 0.0)
             mean = np.exp(specs[line].log_rate(months, self._authority.as_at) + shift)
             if rate_factors is not None and line in rate_factors:
                 mean = mean * np.asarray(rate_factors[line], dtype=float)
