@@ -145,8 +145,8 @@ def forked_share(function: Callable[[Any], Any], items: list[Any], workers: int
 
     The items to take are their numbers written to a pipe before the fork (four bytes
     each; a pipe read is atomic, so each number goes to one child): no lock that a dying
-    child could leave held. Above 16,384 items (the pipe's 64 KiB), items are dealt in
-    turn as by :func:`forked_map`.
+    child could leave held. Above :data:`PIPE_ITEMS` items (4 KiB, what any pipe holds),
+    items are dealt in turn as by :func:`forked_map`.
 
     Examples
     --------
@@ -161,7 +161,12 @@ def forked_share(function: Callable[[Any], Any], items: list[Any], workers: int
         return _collect(function, items, [])
     taken, numbers = os.pipe()
     try:
+        # never blocks (no reader yet): a number the pipe did not take is simply not
+        # handed out, and computed here at the end like a dead child's
+        os.set_blocking(numbers, False)
         os.write(numbers, b"".join(n.to_bytes(4, "little") for n in range(len(items))))
+    except BlockingIOError:
+        pass
     finally:
         os.close(numbers)  # closed before the fork: the children read to its end
 
@@ -177,8 +182,10 @@ def forked_share(function: Callable[[Any], Any], items: list[Any], workers: int
     return _collect(function, items, children)
 
 
-#: Most items :func:`forked_share` hands out through one pipe (64 KiB, four bytes each).
-PIPE_ITEMS = 16_384
+#: Most items :func:`forked_share` hands out through one pipe: four bytes each in 4 KiB,
+#: the least a pipe holds (Linux, FreeBSD), so the numbers are written before any child
+#: reads. The command line's blocks are at most 1,000 (a million simulations).
+PIPE_ITEMS = 1_024
 
 
 def _start(works: list[Callable[[], Iterable[Any]]]
