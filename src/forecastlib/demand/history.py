@@ -333,6 +333,13 @@ class SpellHistory:
         episodes, codes = _episode_spells(placements, gap_days)
         return cls(placements, gap_days, episodes, _segments(placements, episodes), codes)
 
+    @classmethod
+    def for_record(cls, placements: pd.DataFrame, history: SpellHistory | None = None
+                   ) -> SpellHistory:
+        """``history`` checked to be that of ``placements`` (:meth:`of`), or built now:
+        what a fit given an optional history works from."""
+        return history.of(placements) if history is not None else cls.build(placements)
+
     def of(self, placements: pd.DataFrame, gap_days: int = 1) -> SpellHistory:
         """``self``, if it is the history of ``placements`` with ``gap_days``."""
         if placements is not self.placements or gap_days != self.gap_days:

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from forecastlib.demand.history import SpellHistory, resolve_history_start, segments
-from forecastlib.demand.record_codes import RecordCodes
+from forecastlib.demand.record_codes import RecordCodes, group_rows
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -121,8 +121,7 @@ class MoveModel:
                                                     self.history_start)
         as_at_day = self.as_at_.astype("int64")
         first_day = self.history_start_.astype("int64")
-        history = history.of(placements) if history is not None else SpellHistory.build(
-            placements)  # its codes: lines grouped by integers, not strings
+        history = SpellHistory.for_record(placements, history)  # lines coded as integers
         table = segments(placements, history=history)
         line, lines = history.codes.lines(table["first_row"].to_numpy())
         begin = _days(table["start_date"])
@@ -169,12 +168,9 @@ class MoveModel:
         pools = {}
         wanted = set(self.destinations_.columns)
         line, lines = codes.lines()
-        order = np.argsort(line, kind="stable")  # each line's rows, in the record's order
-        bounds = np.searchsorted(line[order], np.arange(len(lines) + 1))
-        for number, name in enumerate(lines):
+        for name, rows in zip(lines, group_rows(line, len(lines)), strict=True):
             if name not in wanted:
                 continue
-            rows = order[bounds[number]:bounds[number + 1]]
             block = placements.iloc[rows]
             current = block[open_now[rows]]
             if current.empty:

@@ -37,7 +37,7 @@ from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 from forecastlib.accrual.rates import price_terms
 from forecastlib.demand.history import SpellHistory
-from forecastlib.demand.record_codes import RecordCodes, packed_lexsort
+from forecastlib.demand.record_codes import RecordCodes, group_rows, packed_lexsort
 from forecastlib.lines import LINE_KEYS
 from forecastlib.streams import stream
 
@@ -192,8 +192,7 @@ class PriceModel:
 
         ``history``: the record's segments built once (:class:`SpellHistory`)."""
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
-        history = history.of(placements) if history is not None else SpellHistory.build(
-            placements)  # its codes: the strings are factorised once
+        history = SpellHistory.for_record(placements, history)  # strings factorised once
         codes = history.codes
         table = history.segments  # the first rows of line_starts: not entered by a move
         start_rows = table["first_row"].to_numpy()[~table["moved_in"].to_numpy(dtype=bool)]
@@ -221,10 +220,8 @@ class PriceModel:
         del started  # the line loop below copies blocks of `first`: free this one first
         self.pools_, self.pool_years_, rows = {}, {}, {}
         open_now = _OpenByLine(placements, self.as_at_, columns)
-        order = np.argsort(first_line, kind="stable")  # each line's rows, in record order
-        bounds = np.searchsorted(first_line[order], np.arange(len(lines) + 1))
-        for number, line in enumerate(lines):
-            block = first.iloc[order[bounds[number]:bounds[number + 1]]]
+        for line, line_rows in zip(lines, group_rows(first_line, len(lines)), strict=True):
+            block = first.iloc[line_rows]
             recent = block[(block["years_before"] >= 0)
                            & (block["years_before"] <= self.window_years)]
             source = "recent starts"

@@ -55,6 +55,7 @@ from forecastlib.demand.history import (
     resolve_history_start,
     segments,
 )
+from forecastlib.demand.record_codes import group_rows
 from forecastlib.demand.stay_draws import StayDraws
 from forecastlib.demand.stay_likelihood import StayLikelihood
 from forecastlib.lines import LINE_KEYS
@@ -323,8 +324,7 @@ class LengthOfStayModel:
         self.as_at_ = np.datetime64(pd.Timestamp(as_at).date(), "D")
         self.history_start_ = resolve_history_start(placements, self.as_at_,
                                                     self.history_start)
-        history = history.of(placements) if history is not None else SpellHistory.build(
-            placements)  # its codes: lines grouped by integers, not strings
+        history = SpellHistory.for_record(placements, history)  # lines coded as integers
         table = censor_capped_ends(segments(placements, history=history), placements)
         table["line"] = history.codes.lines(table["first_row"].to_numpy())[0]
         table = durations(table, self.as_at_, self.history_start_, carry=("line",))
@@ -340,10 +340,9 @@ class LengthOfStayModel:
         """Fit each line of ``table`` (durations, its ``line`` column coding ``lines``)."""
         code = table.pop("line").to_numpy()
         event = table["event"].to_numpy()
-        order = np.argsort(code, kind="stable")  # each line's rows, in the table's order
-        bounds = np.searchsorted(code[order], np.arange(len(lines) + 1))
-        groups = {line: table.iloc[order[bounds[i]:bounds[i + 1]]]
-                  for i, line in enumerate(lines) if bounds[i + 1] > bounds[i]}
+        groups = {line: table.iloc[rows]
+                  for line, rows in zip(lines, group_rows(code, len(lines)), strict=True)
+                  if rows.size}
         services = sorted({line[0] for line in groups})
         of_service = np.array([services.index(line[0]) if line[0] in services else -1
                                for line in lines], dtype=np.int64)

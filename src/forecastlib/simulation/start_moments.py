@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from forecastlib.demand.record_codes import group_rows
 from forecastlib.streams import stream
 
 if TYPE_CHECKING:
@@ -203,14 +204,11 @@ def start_moments(starts: NewStarts, counts: np.ndarray, first: int = 0,
     paying = price * total
     unshock = np.exp(-shock) if shock is not None else None
     dim = size + 1 + (shock is not None)
-    # simulations sorted by stay draw: each draw's simulations a contiguous slice
-    order = np.argsort(draw, kind="stable")
-    bounds = np.searchsorted(draw[order], np.arange(len(alive) + 1))
-    mean = np.zeros((simulations, dim))
     second = np.zeros((simulations, dim, dim))
     each = np.zeros((simulations, months, dim))  # one start's mean vector, per month
-    for k in np.unique(draw):  # a loop over the stay draws in the block
-        mine = order[bounds[k]:bounds[k + 1]]
+    for k, mine in enumerate(group_rows(draw, len(alive))):  # a loop over the stay draws
+        if not mine.size:
+            continue
         paid, cross, placed, both = _stay_tables(starts, alive, k, grid, parameters)
         block = np.zeros((len(mine), dim, dim))
         block[:, :size, :size] = (square[mine] @ cross.reshape(width, -1)).reshape(
