@@ -26,13 +26,39 @@ import numpy as np
 
 from forecastlib.simulation.cell_events import cell_events, direct_events
 
-__all__ = ["BookKernel", "no_movers"]
+__all__ = ["BookKernel", "month_sums", "no_movers"]
 
 
 def no_movers() -> dict[str, np.ndarray]:
     """No spell moving out: empty ``sim``, ``placement`` and ``day``."""
     return {"sim": np.zeros(0, dtype=np.int64), "placement": np.zeros(0, dtype=np.int64),
             "day": np.zeros(0, dtype=np.int64)}
+
+
+def month_sums(rows: np.ndarray, days: np.ndarray, weights: np.ndarray,
+               month_of_day: np.ndarray, simulations: int, months: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Per simulation (``rows``) and month-end, the sums of ``weights`` and of ``weights
+    x days`` over the elements whose day (whole days, ``days``) falls in that month or an
+    earlier one: ``W_m`` and ``V_m``, so that a daily cost from day ``d`` to month-end
+    ``m`` sums to ``(m + 1) W_m - V_m`` and one lost after day ``l`` to ``m W_m - V_m``.
+
+    ``month_of_day[d]`` is the position of the month-end day ``d`` falls in (``months``
+    for a day after the last: left out). Two ``bincount`` over (simulation, month) and a
+    cumulative sum, whatever the number of elements.
+
+    Examples
+    --------
+    >>> paid, paid_days = month_sums(np.array([0, 0]), np.array([1, 3]), np.array([10.0, 5.0]),
+    ...                              np.array([0, 0, 0, 1]), 1, 2)  # month-ends 2, 3
+    >>> (np.array([3, 4]) * paid - paid_days).tolist()  # 10 x 2 days; 10 x 3 + 5 x 1
+    [[20.0, 35.0]]
+    """
+    cells = rows * (months + 1) + month_of_day[days]
+    paid, paid_days = (np.bincount(cells, weights=value, minlength=simulations * (months + 1))
+                       .reshape(simulations, months + 1)[:, :months].cumsum(axis=1)
+                       for value in (weights, weights * days))
+    return paid, paid_days
 
 
 @dataclass(frozen=True)
@@ -149,13 +175,9 @@ class BookKernel:
         # Per simulation and month: the daily cost of the placements whose last day
         # falls in it, and that times the last day; summed up to each month-end m, the
         # cost lost to m is m W_m - V_m.
-        months = len(self.month_ends)
-        cells = rows * (months + 1) + self._month_of_day[last.astype(np.int64)]
-        weights = self.daily[cols]
-        lost_weight, lost_days = (
-            np.bincount(cells, weights=value, minlength=simulations * (months + 1))
-            .reshape(simulations, months + 1)[:, :months].cumsum(axis=1)
-            for value in (weights, weights * last))
+        lost_weight, lost_days = month_sums(rows, last.astype(np.int64), self.daily[cols],
+                                            self._month_of_day, simulations,
+                                            len(self.month_ends))
         lost = self.month_ends[None, :] * lost_weight - lost_days
         # Running at year-end: still in placement on 31 March (ending that day counts).
         running = count - np.bincount(rows[last < np.float32(horizon)], minlength=simulations)

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from forecastlib.demand.stay_draws import StayDraws
+from forecastlib.simulation.book_kernel import month_sums
 from forecastlib.simulation.open_book import inverse_survival
 from forecastlib.simulation.start_moments import simulate_by_moments
 from forecastlib.simulation.start_prices import StartPrices
@@ -286,23 +287,13 @@ class NewStarts(StartPrices):
         is ``(m + 1) W_m - V_m``; the cost lost by those ending, ``m W'_m - V'_m`` over
         last days ``l <= m``. A few passes over the starts, whatever their number."""
         grid = np.asarray(grid, dtype=np.int64)
-        size = len(grid)
-        width = int(self.month_ends[-1]) + 2
-        # the month-end (position in grid) each day falls in; size: after the last one
-        bucket = np.searchsorted(grid, np.arange(width))
-
-        def summed(rows: np.ndarray, days: np.ndarray, weights: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-            cells = rows * (size + 1) + bucket[days]
-            both = [np.bincount(cells, weights=value, minlength=simulations * (size + 1))
-                    .reshape(simulations, size + 1)[:, :size].cumsum(axis=1)
-                    for value in (weights, weights * days)]
-            return both[0], both[1]
-
-        paid, paid_days = summed(sim, day, daily)
+        # the month-end (position in grid) each day falls in; len(grid): after the last
+        month_of_day = np.searchsorted(grid, np.arange(int(self.month_ends[-1]) + 2))
+        paid, paid_days = month_sums(sim, day, daily, month_of_day, simulations, len(grid))
         paths = (grid + 1)[None, :] * paid - paid_days
         if ends.size:
-            lost, lost_days = summed(sim[ends], last[ends], daily[ends])
+            lost, lost_days = month_sums(sim[ends], last[ends], daily[ends], month_of_day,
+                                         simulations, len(grid))
             paths -= grid[None, :] * lost - lost_days
         return paths
 
